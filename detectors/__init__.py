@@ -1,0 +1,1 @@
+"""Topic detectors: one file per kind, registered by kind name in `registry`."""

@@ -1,0 +1,14 @@
+"""Detector kinds by name: adding a kind is one file plus one line here."""
+
+from __future__ import annotations
+
+from detectors.base import Detector
+from detectors.semantic import SemanticDetector
+
+DETECTORS: dict[str, type[Detector]] = {
+    SemanticDetector.kind: SemanticDetector,
+}
+
+
+def build(kind: str, topic, embedder) -> Detector:
+    return DETECTORS[kind](topic, embedder)

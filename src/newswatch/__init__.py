@@ -1,0 +1,3 @@
+"""newswatch: watch the news for the events an analyst cares about."""
+
+__version__ = "0.1.0"
