@@ -3,6 +3,11 @@
 A detector is built once per topic (fitting whatever it needs from the topic's
 examples), then judges a batch of documents whose passages were embedded in one
 call by the pipeline.
+
+Optional extension: `gate(doc)` says whether the detector could possibly match a
+document without looking at its vectors. Callers may skip embedding documents no
+detector wants (vectors of length 0), which keeps full-corpus runs cheap; a
+detector must then answer "no match" for a document it gated out.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -42,6 +47,19 @@ class Detector(ABC):
     def __init__(self, topic: Topic, embedder: Embedder) -> None:
         self.topic = topic
         self.embedder = embedder
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """This kind's section of the topic's `detector_options` (e.g. `{hybrid: {...}}`)."""
+        opts = self.topic.detector_options.get(self.kind, {})
+        return opts if isinstance(opts, dict) else {}
+
+    def gate(self, doc: Document) -> bool:
+        """False only if this detector can never match `doc` (so it need not be embedded)."""
+        return True
+
+    def no_match(self, guard: str = "", **details: Any) -> Decision:
+        return Decision(0.0, False, detector=self.kind, guard=guard, details=details)
 
     @abstractmethod
     def detect(self, batch: Batch) -> list[Decision]:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from detectors.base import Detector
+from detectors.classifier import ClassifierDetector
+from detectors.hybrid import HybridDetector
+from detectors.lexical import LexicalDetector
 from detectors.semantic import SemanticDetector
 
 DETECTORS: dict[str, type[Detector]] = {
     SemanticDetector.kind: SemanticDetector,
+    ClassifierDetector.kind: ClassifierDetector,
+    LexicalDetector.kind: LexicalDetector,
+    HybridDetector.kind: HybridDetector,
 }
 
 

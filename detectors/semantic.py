@@ -1,4 +1,10 @@
-"""Semantic detector: best passage's similarity to the topic's examples and description."""
+"""Semantic detector: best passage's similarity to the topic's examples and description.
+
+The baseline kind: no training, works for any topic with a few examples. Cosine
+to prototypes alone confuses "about the same actors" with "the same event", so
+the hybrid kind uses it only as one signal; here a counter-example closer than
+every example also vetoes the passage.
+"""
 
 from __future__ import annotations
 
@@ -15,23 +21,35 @@ class SemanticDetector(Detector):
         super().__init__(topic, embedder)
         self.anchors = (topic.description, *topic.examples)
         self.anchor_vecs = embedder.encode(list(self.anchors))
+        self.counter_vecs = embedder.encode(list(topic.counter_examples))
+        self.threshold = float(self.options.get("threshold", topic.threshold))
+
+    def passage_scores(self, vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per passage: best similarity to an anchor, and the index of that anchor."""
+        sims = vecs @ self.anchor_vecs.T
+        best = sims.max(axis=1)
+        if len(self.counter_vecs):
+            counter = (vecs @ self.counter_vecs.T).max(axis=1)
+            best = np.where(counter > best, best - (counter - best), best)
+        return best, sims.argmax(axis=1)
 
     def detect(self, batch: Batch) -> list[Decision]:
         out: list[Decision] = []
         for doc, vecs in zip(batch.docs, batch.vectors, strict=True):
             if len(vecs) == 0:
-                out.append(Decision(0.0, False, detector=self.kind))
+                out.append(self.no_match())
                 continue
-            sims = vecs @ self.anchor_vecs.T  # (passages, anchors)
-            p, a = np.unravel_index(int(np.argmax(sims)), sims.shape)
-            score = float(sims[p, a])
+            best, which = self.passage_scores(vecs)
+            p = int(np.argmax(best))
+            score = float(best[p])
             out.append(
                 Decision(
                     score=score,
-                    matched=score >= self.topic.threshold,
+                    matched=score >= self.threshold,
                     evidence=doc.passages[p],
                     detector=self.kind,
-                    example=self.anchors[a],
+                    example=self.anchors[int(which[p])],
+                    details={"passage": p},
                 )
             )
         return out

@@ -40,6 +40,7 @@ class SlackSettings(_Strict):
     default_channel: str = "#newswatch"
     webhook_url_env: str = "SLACK_WEBHOOK_URL"
     min_seconds_between_posts: float = Field(1.0, ge=0)
+    token_secret_block: str | None = None  # Prefect Secret block holding the bot token
 
 
 class NetworkSettings(_Strict):
@@ -52,6 +53,8 @@ class NetworkSettings(_Strict):
     per_host_delay_seconds: float = Field(0.0, ge=0)
     respect_robots_txt: bool = True
     retries: int = Field(2, ge=0, le=10)
+    max_connections_per_host: int = Field(2, ge=1, le=16)
+    max_retry_after_seconds: float = Field(60.0, ge=0)  # cap on a server's Retry-After wait
 
 
 class ScheduleSettings(_Strict):
@@ -85,6 +88,7 @@ class SourceConfig(_Strict):
     url: str = Field(min_length=1)
     kind: str = "feed"
     enabled: bool = True
+    max_items: int = Field(200, ge=1, le=10_000)  # newest first; bounds sitemaps and pages
 
     @field_validator("url")
     @classmethod
@@ -254,7 +258,9 @@ def load_topics(config_dir: Path, problems: list[str]) -> list[Topic]:
             for kind in tc.detectors:
                 if kind not in registry.DETECTORS:
                     known = ", ".join(sorted(registry.DETECTORS))
-                    problems.append(f"{where}.detectors: unknown detector {kind!r} (known: {known})")
+                    problems.append(
+                        f"{where}.detectors: unknown detector {kind!r} (known: {known})"
+                    )
             examples = _read_lines(tc.examples, path.parent, f"{where}.examples", problems)
             counters = _read_lines(
                 tc.counter_examples, path.parent, f"{where}.counter_examples", problems
@@ -313,7 +319,9 @@ def load_config(config_dir: str | Path | None = None) -> Config:
                 where = f"{sources_path}: sources[{i}] ({s.name})"
                 if s.kind not in SOURCE_KINDS:
                     known = ", ".join(sorted(SOURCE_KINDS))
-                    problems.append(f"{where}.kind: unknown source kind {s.kind!r} (known: {known})")
+                    problems.append(
+                        f"{where}.kind: unknown source kind {s.kind!r} (known: {known})"
+                    )
                 if s.name in names:
                     problems.append(f"{where}.name: duplicate source name")
                 names.add(s.name)

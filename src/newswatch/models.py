@@ -74,3 +74,4 @@ class Alert:
     slack_ts: str | None = None
     thread_ts: str | None = None  # set when this alert is a follow-up in a story's thread
     other_sources: tuple[str, ...] = ()
+    highlight: tuple[str, ...] = ()  # words of the evidence that match the topic, shown in bold

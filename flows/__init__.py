@@ -1,0 +1,1 @@
+"""Thin Prefect entry points: wiring only, every task body lives in `newswatch`."""

@@ -1,0 +1,233 @@
+"""The `newswatch` command line: every command is documented in the README and tested."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from newswatch.config import Config, ConfigError, load_config  # noqa: E402
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="newswatch: watch news sources for the events you care about, alert Slack once.",
+)
+err = Console(stderr=True)
+out = Console()
+
+ConfigDir = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional here
+    typer.Option(
+        "--config-dir",
+        "-c",
+        help="Config directory (default: $NEWSWATCH_CONFIG_DIR, then ./config).",
+        show_default=False,
+    ),
+]
+
+
+def _load(config_dir: Path | None) -> Config:
+    try:
+        return load_config(config_dir)
+    except ConfigError as exc:
+        err.print(f"[bold red]config has {len(exc.problems)} problem(s):[/]")
+        for p in exc.problems:
+            err.print(f"  - {p}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def check(config_dir: ConfigDir = None) -> None:
+    """Validate settings, sources and topics; print every problem with its file and field."""
+    cfg = _load(config_dir)
+    out.print(
+        f"config OK: {cfg.config_dir} — {len(cfg.sources)} sources, {len(cfg.topics)} topics "
+        f"({', '.join(t.id for t in cfg.topics)}), store {cfg.settings.store.url}"
+    )
+
+
+@app.command()
+def run(
+    config_dir: ConfigDir = None,
+    shard: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Poll only shard i/n of the sources (e.g. 0/3)."),
+    ] = None,
+    alerts_jsonl: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--alerts-jsonl", help="Also append every alert to this JSONL file."),
+    ] = None,
+) -> None:
+    """Run ONE monitoring pass as a Prefect flow, then print its summary."""
+    cfg = _load(config_dir)
+    from flows.monitor import monitor_pass
+
+    summary = monitor_pass(
+        config_dir=str(cfg.config_dir),
+        shard=shard,
+        alerts_jsonl=str(alerts_jsonl) if alerts_jsonl else None,
+    )
+    _print_summary(summary)
+
+
+def _print_summary(summary: dict) -> None:
+    failed = summary.get("sources_failed") or []
+    out.print(
+        f"[bold]pass done[/]: sources polled {summary['sources_polled']} "
+        f"({len(failed)} failed), new articles {summary['new_articles']}, "
+        f"matches {summary['matches']}, alerts {summary['alerts_queued']} "
+        f"(+{summary['followups_queued']} follow-ups), delivered {summary['alerts_sent']}"
+    )
+    for name, reason in failed:
+        out.print(f"  [yellow]source failed[/] {name}: {reason}", highlight=False)
+    if summary.get("delivery_problem"):
+        out.print(f"  [yellow]delivery[/]: {summary['delivery_problem']}", highlight=False)
+    for notice in summary.get("notices") or []:
+        out.print(f"  notice: {notice}", highlight=False)
+
+
+@app.command()
+def demo(
+    keep: Annotated[
+        bool, typer.Option(help="Keep the throw-away store and print its path.")
+    ] = False,
+) -> None:
+    """Serve sample articles on loopback, run a real pass over them, print the alerts."""
+    from newswatch.demo import run_demo
+
+    run_demo(out, keep=keep)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                err.print(f"{path}:{n}: not valid JSON: {exc.msg}")
+                raise typer.Exit(2) from None
+            if not isinstance(rows[-1], dict) or "id" not in rows[-1]:
+                err.print(f"{path}:{n}: each line needs an object with an 'id'")
+                raise typer.Exit(2)
+    return rows
+
+
+@app.command()
+def score(
+    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL of {id, title, text}.")],
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--output", "-o", help="Write results here (default stdout)."),
+    ] = None,
+    config_dir: ConfigDir = None,
+    batch_size: Annotated[int, typer.Option(help="Articles per batch.")] = 256,
+) -> None:
+    """Score articles against every topic exactly as `run` would decide."""
+    from newswatch.scoring_cli import score_rows
+
+    cfg = _load(config_dir)
+    rows = _read_jsonl(input)
+    fh = output.open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        for result in score_rows(cfg, rows, batch_size=batch_size, console=err):
+            fh.write(json.dumps(result, ensure_ascii=False) + "\n")
+    finally:
+        if output:
+            fh.close()
+
+
+@app.command("eval")
+def eval_(
+    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL of {id, title, text}.")],
+    labels: Annotated[
+        Path, typer.Option("--labels", "-l", help='JSONL of {"id", "<topic>": 0|1|2}.')
+    ],
+    config_dir: ConfigDir = None,
+    plot: Annotated[Path, typer.Option(help="PNG with score distributions and PR curves.")] = Path(
+        "eval.png"
+    ),
+    show_errors: Annotated[int, typer.Option(help="Errors listed per topic.")] = 20,
+) -> None:
+    """Precision, recall and F1 per topic against labels (2 = borderline, not scored)."""
+    from newswatch.evaluation import evaluate, plot_eval, print_eval
+
+    cfg = _load(config_dir)
+    rows = _read_jsonl(input)
+    label_rows = _read_jsonl(labels)
+    result = evaluate(cfg, rows, label_rows, console=err)
+    print_eval(result, out, show_errors=show_errors)
+    plot_eval(result, plot)
+    out.print(f"plot written to {plot}")
+
+
+@app.command()
+def explain(
+    url: Annotated[Optional[str], typer.Option(help="Fetch and explain this page.")] = None,  # noqa: UP045
+    file: Annotated[Optional[Path], typer.Option(help="Explain a saved HTML page.")] = None,  # noqa: UP045
+    text: Annotated[Optional[str], typer.Option(help="Explain this text.")] = None,  # noqa: UP045
+    config_dir: ConfigDir = None,
+) -> None:
+    """Per topic: the score, the passage and example that drove it, and which guard fired."""
+    from newswatch.explain import explain_article, load_for_explain
+
+    if sum(x is not None for x in (url, file, text)) != 1:
+        err.print("give exactly one of --url, --file or --text")
+        raise typer.Exit(2)
+    cfg = _load(config_dir)
+    try:
+        title, body = load_for_explain(cfg, url=url, file=file, text=text)
+    except Exception as exc:
+        err.print(f"cannot read input: {exc}")
+        raise typer.Exit(1) from None
+    explain_article(cfg, title, body, out)
+
+
+@app.command()
+def backtest(
+    since: Annotated[str, typer.Option(help="Window: 7d, 24h, 30m or an ISO date.")] = "7d",
+    config_dir: ConfigDir = None,
+) -> None:
+    """Re-score stored articles with the current topics; show what would alert and what changed."""
+    from newswatch.backtest import run_backtest
+
+    cfg = _load(config_dir)
+    run_backtest(cfg, since, out)
+
+
+@app.command()
+def sources(config_dir: ConfigDir = None) -> None:
+    """List the configured sources with their health (last success, failures, items)."""
+    from newswatch.status import print_sources
+
+    cfg = _load(config_dir)
+    print_sources(cfg, out)
+
+
+@app.command()
+def status(config_dir: ConfigDir = None) -> None:
+    """The last passes, the pending outbox and source health."""
+    from newswatch.status import print_status
+
+    cfg = _load(config_dir)
+    print_status(cfg, out)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

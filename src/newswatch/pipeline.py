@@ -1,0 +1,279 @@
+"""The stages of one monitoring pass, as plain functions.
+
+`flows/monitor.py` wraps each stage in a Prefect task; tests and the CLI can call
+them directly. Every stage is bounded and failure-isolated: a broken source or
+page is reported and the pass goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from newswatch.config import Config, SourceConfig, Topic
+from newswatch.embed import Embedder
+from newswatch.http import Fetcher, FetchError
+from newswatch.models import Article, Decision, FeedItem
+from newswatch.sources import SOURCE_KINDS
+from newswatch.store import Store, utcnow
+from newswatch.stories import StoryIndex, document_vector
+from newswatch.urls import canonical_url
+
+
+@dataclass
+class PassStats:
+    """What a pass did, for the closing summary, the pass record and the Prefect artifact."""
+
+    sources_polled: int = 0
+    sources_failed: list[tuple[str, str]] = field(default_factory=list)
+    sources_not_modified: int = 0
+    items_listed: int = 0
+    new_articles: int = 0
+    updated_articles: int = 0
+    extraction_fallbacks: int = 0
+    fetch_failures: int = 0
+    passages_embedded: int = 0
+    matches: int = 0
+    alerts_queued: int = 0
+    followups_queued: int = 0
+    alerts_sent: int = 0
+    alerts_pending: int = 0
+    delivery_problem: str = ""
+    notices: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, stage: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - t0
+
+    def as_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["sources_failed"] = [list(x) for x in self.sources_failed]
+        d["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
+        return d
+
+    def summary_line(self) -> str:
+        failed = len(self.sources_failed)
+        line = (
+            f"sources polled: {self.sources_polled} ({failed} failed), "
+            f"new articles: {self.new_articles}, matches: {self.matches}, "
+            f"alerts: {self.alerts_queued} new + {self.followups_queued} follow-ups, "
+            f"delivered: {self.alerts_sent}"
+        )
+        if self.alerts_pending:
+            line += f", queued for retry: {self.alerts_pending}"
+        return line
+
+
+# -- polling ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourcePoll:
+    source: SourceConfig
+    items: tuple[FeedItem, ...] = ()
+    error: str | None = None
+    not_modified: bool = False
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def shard_sources(sources: Sequence[SourceConfig], shard: str | None) -> list[SourceConfig]:
+    """Sources of shard `i/n` (stable by name), so several workers share the polling."""
+    if not shard:
+        return list(sources)
+    i, n = (int(x) for x in shard.split("/"))
+    if not (n >= 1 and 0 <= i < n):
+        raise ValueError(f"shard must be i/n with 0 <= i < n, got {shard!r}")
+    import zlib
+
+    return [s for s in sources if zlib.crc32(s.name.encode()) % n == i]
+
+
+def poll_one(source: SourceConfig, fetcher: Fetcher, state: dict | None) -> SourcePoll:
+    try:
+        src = SOURCE_KINDS[source.kind](source)
+        state = state or {}
+        res = src.poll(fetcher, etag=state.get("etag"), last_modified=state.get("last_modified"))
+    except Exception as exc:  # one broken source never stops the run
+        reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
+        return SourcePoll(source, error=f"{source.url}: {reason}")
+    return SourcePoll(
+        source,
+        items=tuple(res.items),
+        not_modified=res.not_modified,
+        etag=res.etag,
+        last_modified=res.last_modified,
+    )
+
+
+def poll_sources(
+    sources: Sequence[SourceConfig], fetcher: Fetcher, store: Store, max_workers: int
+) -> list[SourcePoll]:
+    states = store.source_states()
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(sources) or 1))) as pool:
+        return list(pool.map(lambda s: poll_one(s, fetcher, states.get(s.name)), sources))
+
+
+def new_items(polls: Iterable[SourcePoll], store: Store) -> list[FeedItem]:
+    """Items not seen before (by listed or canonical URL), first listing wins."""
+    items: dict[str, FeedItem] = {}
+    for p in polls:
+        for it in p.items:
+            items.setdefault(canonical_url(it.url), it)
+    seen = store.seen(list(items) + [it.url for it in items.values()])
+    return [it for c, it in items.items() if c not in seen and it.url not in seen]
+
+
+# -- fetch + extract ----------------------------------------------------------------
+
+
+def fetch_article(item: FeedItem, fetcher: Fetcher, min_text_chars: int) -> tuple[Article, str]:
+    """(article, problem) where problem is '' or why the page could not be used."""
+    from newswatch.extract import extract_article
+
+    html, final_url, problem = None, None, ""
+    try:
+        res = fetcher.get(item.url)
+        html, final_url = res.text, res.url
+    except FetchError as exc:
+        problem = f"{item.url}: {exc.reason}"
+    try:
+        article = extract_article(
+            item, html, final_url, min_text_chars=min_text_chars, fetched_at=utcnow()
+        )
+    except Exception as exc:  # a pathological page must not cost the others
+        problem = problem or f"{item.url}: extraction failed: {type(exc).__name__}: {exc}"
+        article = extract_article(item, None, None, min_text_chars=min_text_chars)
+    return article, problem
+
+
+def fetch_articles(
+    items: Sequence[FeedItem], fetcher: Fetcher, min_text_chars: int, max_workers: int
+) -> list[tuple[Article, str]]:
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(items)))) as pool:
+        return list(pool.map(lambda it: fetch_article(it, fetcher, min_text_chars), items))
+
+
+# -- embed + detect -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Analysed:
+    article: Article
+    vector: np.ndarray  # document vector for story clustering
+    decisions: dict[str, Decision]
+
+
+def analyse(
+    articles: Sequence[Article], scorer, embedder: Embedder, stats: PassStats
+) -> list[Analysed]:
+    """Embed every passage of the batch in ONE encode call, then run every topic's detectors."""
+    docs = scorer.documents([(a.canonical_url, a.title, a.text) for a in articles])
+    flat = [p for d in docs for p in d.passages]
+    with stats.timed("embed"):
+        matrix = embedder.encode(flat)
+    stats.passages_embedded += len(flat)
+    vectors, i = [], 0
+    for d in docs:
+        vectors.append(matrix[i : i + len(d.passages)])
+        i += len(d.passages)
+    with stats.timed("detect"):
+        decisions = scorer.score(docs, vectors)
+    return [
+        Analysed(a, document_vector(v), dec)
+        for a, v, dec in zip(articles, vectors, decisions, strict=True)
+    ]
+
+
+# -- record + enqueue ----------------------------------------------------------------
+
+
+def alert_payload(topic: Topic, article: Article, decision: Decision) -> dict:
+    return {
+        "topic_name": topic.name,
+        "title": article.title,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "source": article.source,
+        "published": article.published.isoformat() if article.published else None,
+        "score": round(float(decision.score), 4),
+        "evidence": decision.evidence,
+        "detector": decision.detector,
+        "example": decision.example,
+        "highlight": list(decision.details.get("highlight", ())),
+        "extraction": article.extraction,
+    }
+
+
+def record_and_enqueue(
+    analysed: Sequence[Analysed],
+    topics: Sequence[Topic],
+    store: Store,
+    config: Config,
+    stats: PassStats,
+) -> None:
+    """Store articles into stories and write one outbox row per new (topic, article) match."""
+    st = config.settings.stories
+    urls, stories, matrix = store.recent_embeddings(utcnow() - timedelta(hours=st.window_hours))
+    index = StoryIndex(urls, stories, matrix, st.similarity)
+    known = store.get_articles([a.article.canonical_url for a in analysed])
+    by_id = {t.id: t for t in topics}
+    default_channel = config.settings.slack.default_channel
+    for item in analysed:
+        art = item.article
+        prior = known.get(art.canonical_url)
+        if prior is not None:
+            story_id = prior.story_id
+        else:
+            story_id, _ = index.assign(art.canonical_url, item.vector)
+        outcome = store.upsert_article(art, story_id, item.vector)
+        if outcome == "new":
+            stats.new_articles += 1
+        elif outcome == "updated":
+            stats.updated_articles += 1
+        else:
+            continue  # unchanged, or a concurrent pass stored it first: it owns the alerts
+        for topic_id, decision in item.decisions.items():
+            if not decision.matched:
+                continue
+            stats.matches += 1
+            topic = by_id[topic_id]
+            queued = store.enqueue_alert(
+                topic_id=topic_id,
+                story_id=story_id,
+                article_url=art.canonical_url,
+                channel=topic.channel or default_channel,
+                delivery=topic.delivery,
+                score=float(decision.score),
+                payload=alert_payload(topic, art, decision),
+            )
+            if queued is None:
+                continue
+            if queued[1] == "lead":
+                stats.alerts_queued += 1
+            else:
+                stats.followups_queued += 1
+
+
+def since_to_datetime(since: str | None) -> datetime | None:
+    """Parse '7d', '12h', '30m' (relative to now) or an ISO date."""
+    if not since:
+        return None
+    units = {"d": "days", "h": "hours", "m": "minutes", "w": "weeks"}
+    if since[-1] in units and since[:-1].replace(".", "", 1).isdigit():
+        return utcnow() - timedelta(**{units[since[-1]]: float(since[:-1])})
+    dt = datetime.fromisoformat(since)
+    return dt if dt.tzinfo else dt.replace(tzinfo=utcnow().tzinfo)

@@ -1,0 +1,94 @@
+"""Score articles against every watched topic: the one entry point for run/score/eval/explain.
+
+Each topic's detectors are built once (few-shot models fit at load time). A batch
+of documents is embedded in ONE encode call, skipping documents that no detector
+could match (every detector's `gate` says no: e.g. no sanctions word anywhere) -
+those get a non-match decision carrying the guard as reason.
+
+Combination rule when a topic lists several detectors: every listed detector
+must match (logical AND, so each extra kind can only veto, never add an alert).
+The reported score, evidence and example are the first listed detector's; if a
+later detector vetoes, its guard (or "vetoed by <kind>") is reported, and every
+kind's score is kept in `details["scores"]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from detectors import registry
+from detectors.base import Batch, Detector, Document
+from newswatch.config import Topic
+from newswatch.embed import Embedder
+from newswatch.models import Decision
+from newswatch.passages import split_passages
+
+
+def combine(decisions: Sequence[Decision]) -> Decision:
+    """AND over detectors; the first one explains (see module docstring)."""
+    first = decisions[0]
+    scores = {d.detector: round(d.score, 4) for d in decisions}
+    details = {**first.details, "scores": scores}
+    if len(decisions) == 1:
+        return replace(first, details=details)
+    veto = next((d for d in decisions if not d.matched), None)
+    if veto is None:
+        return replace(first, details=details)
+    guard = veto.guard or f"vetoed by {veto.detector}"
+    return replace(first, matched=False, guard=guard, details=details)
+
+
+class TopicScorer:
+    """Builds every topic's detectors once, then scores batches of documents."""
+
+    def __init__(self, topics: Sequence[Topic], embedder: Embedder, max_passages: int = 12):
+        self.topics = tuple(topics)
+        self.embedder = embedder
+        self.max_passages = max_passages
+        self.detectors: dict[str, list[Detector]] = {
+            t.id: [registry.build(kind, t, embedder) for kind in t.detectors] for t in self.topics
+        }
+
+    def documents(self, items: Sequence[tuple[str, str, str]]) -> list[Document]:
+        """(id, title, text) -> Documents with passages (title + lead first)."""
+        return [
+            Document(i, title, text, split_passages(title, text, self.max_passages))
+            for i, title, text in items
+        ]
+
+    def wanted(self, doc: Document) -> bool:
+        """Whether any detector of any topic could match `doc` (else it need not be embedded)."""
+        return any(d.gate(doc) for dets in self.detectors.values() for d in dets)
+
+    def embed(self, docs: Sequence[Document]) -> list[np.ndarray]:
+        """Passage vectors of the wanted documents in one encode call; empty for the rest."""
+        want = [self.wanted(d) for d in docs]
+        flat = [p for d, w in zip(docs, want, strict=True) if w for p in d.passages]
+        vecs = self.embedder.encode(flat)
+        out: list[np.ndarray] = []
+        start = 0
+        empty = np.zeros((0, self.embedder.dim), dtype=np.float32)
+        for d, w in zip(docs, want, strict=True):
+            if w:
+                out.append(vecs[start : start + len(d.passages)])
+                start += len(d.passages)
+            else:
+                out.append(empty)
+        return out
+
+    def score(
+        self, docs: Sequence[Document], vectors: Sequence[np.ndarray] | None = None
+    ) -> list[dict[str, Decision]]:
+        """Per document: topic id -> the alert Decision (matched = alert)."""
+        if vectors is None:
+            vectors = self.embed(docs)
+        batch = Batch(docs=docs, vectors=vectors, embedder=self.embedder)
+        results: list[dict[str, Decision]] = [{} for _ in docs]
+        for topic in self.topics:
+            per_kind = [det.detect(batch) for det in self.detectors[topic.id]]
+            for i, decisions in enumerate(zip(*per_kind, strict=True)):
+                results[i][topic.id] = combine(decisions)
+        return results

@@ -1,0 +1,88 @@
+"""`newswatch sources` and `newswatch status`: is the service healthy?"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from newswatch.config import Config
+from newswatch.health import broken_reason
+from newswatch.store import Store
+
+
+def _fmt(dt) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M") if dt else "never"
+
+
+def sources_table(config: Config, store: Store) -> Table:
+    states = store.source_states()
+    table = Table(title="sources")
+    for col in (
+        "name",
+        "kind",
+        "last success",
+        "failures",
+        "items",
+        "extraction fallback",
+        "health",
+    ):
+        table.add_column(col)
+    for s in config.sources:
+        st = states.get(s.name, {})
+        total = st.get("articles_total") or 0
+        rate = f"{(st.get('extraction_failures') or 0) / total:.0%}" if total else "-"
+        reason = broken_reason(st, config.settings.health) if st else None
+        health = "never polled" if not st else (f"[red]broken: {reason}[/]" if reason else "ok")
+        table.add_row(
+            s.name,
+            s.kind,
+            _fmt(st.get("last_success")),
+            str(st.get("consecutive_failures") or 0),
+            str(st.get("items_last_poll") or 0),
+            rate,
+            health,
+        )
+    return table
+
+
+def print_sources(config: Config, console: Console) -> None:
+    store = Store(config.settings.store.url)
+    try:
+        console.print(sources_table(config, store))
+    finally:
+        store.close()
+
+
+def print_status(config: Config, console: Console) -> None:
+    store = Store(config.settings.store.url)
+    try:
+        table = Table(title="last passes")
+        for col in (
+            "started",
+            "finished",
+            "new articles",
+            "alerts",
+            "delivered",
+            "queued",
+            "failed sources",
+        ):
+            table.add_column(col)
+        for p in store.last_passes(10):
+            s = p.get("summary") or {}
+            table.add_row(
+                _fmt(p["started_at"]),
+                _fmt(p["finished_at"]) if p["finished_at"] else "[yellow]running/crashed[/]",
+                str(s.get("new_articles", "-")),
+                str(s.get("alerts_queued", "-")),
+                str(s.get("alerts_sent", "-")),
+                str(s.get("alerts_pending", "-")),
+                str(len(s.get("sources_failed") or [])),
+            )
+        console.print(table)
+        counts = store.outbox_counts()
+        pending = counts.get("pending", 0) + counts.get("sending", 0)
+        sent, failed = counts.get("sent", 0), counts.get("failed", 0)
+        console.print(f"outbox: {pending} pending, {sent} sent, {failed} failed")
+        console.print(sources_table(config, store))
+    finally:
+        store.close()
