@@ -225,6 +225,53 @@ def status(config_dir: ConfigDir = None) -> None:
     print_status(cfg, out)
 
 
+@app.command()
+def serve(
+    config_dir: ConfigDir = None,
+    shard: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="Serve shard i/n of the sources (one worker per shard)."),
+    ] = None,
+) -> None:
+    """Serve the pass on the schedule from settings.yaml (Ctrl-C / SIGTERM stops cleanly)."""
+    from newswatch.service import schedule_kwargs
+    from newswatch.service import serve as serve_deployments
+
+    cfg = _load(config_dir)
+    err.print(f"serving newswatch: {schedule_kwargs(cfg)}; Ctrl-C to stop")
+    serve_deployments(cfg, shard=shard)
+    err.print("newswatch serve stopped")
+
+
+@app.command()
+def deploy(
+    pool: Annotated[str, typer.Option(help="Prefect work pool (process type).")] = "newswatch",
+) -> None:
+    """Register the deployments in prefect.yaml on a process work pool (`prefect deploy --all`)."""
+    import subprocess
+
+    subprocess.run(
+        [sys.executable, "-m", "prefect", "work-pool", "create", pool, "--type", "process"],
+        check=False,
+    )
+    code = subprocess.run([sys.executable, "-m", "prefect", "deploy", "--all"], check=False)
+    raise typer.Exit(code.returncode)
+
+
+@app.command()
+def health(config_dir: ConfigDir = None) -> None:
+    """Print (and deliver) the source-health report, as the daily deployment does."""
+    from newswatch.health_report import health_report_text
+    from newswatch.store import Store
+
+    cfg = _load(config_dir)
+    store = Store(cfg.settings.store.url)
+    try:
+        out.print(health_report_text(cfg, store), highlight=False)
+    finally:
+        store.close()
+
+
 def main() -> None:  # pragma: no cover
     app()
 

@@ -35,12 +35,18 @@ PAYWALL = (
 def page_html(title: str, outlet: str, published: str, paragraphs: list[str]) -> str:
     body = "\n".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     t = html.escape(title)
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
-<title>{t} | {outlet}</title><meta property="og:title" content="{t}">
-<meta property="article:published_time" content="{published}"></head><body><header><nav><a href="/">Home</a> <a href="/world">World</a> <a href="/sport">Sport</a>
-</nav></header><main><article><h1>{t}</h1><p class="byline">By Demo Staff, {outlet}</p>
-{body}</article>{PAYWALL}</main><footer><p>&copy; {outlet}. All rights reserved.
-<a href="/privacy">Privacy</a> <a href="/terms">Terms</a></p></footer></body></html>"""
+    return "\n".join(
+        [
+            '<!doctype html><html lang="en"><head><meta charset="utf-8">',
+            f'<title>{t} | {outlet}</title><meta property="og:title" content="{t}">',
+            f'<meta property="article:published_time" content="{published}"></head><body>',
+            '<header><nav><a href="/">Home</a> <a href="/world">World</a></nav></header>',
+            f'<main><article><h1>{t}</h1><p class="byline">By Demo Staff, {outlet}</p>',
+            f"{body}</article>{PAYWALL}</main>",
+            f"<footer><p>&copy; {outlet}. All rights reserved. <a href='/privacy'>Privacy</a>",
+            "</p></footer></body></html>",
+        ]
+    )
 
 
 def seed_article() -> dict | None:

@@ -1,0 +1,2 @@
+-- Prefect's own database beside newswatch's store, in the same PostgreSQL.
+CREATE DATABASE prefect OWNER newswatch;

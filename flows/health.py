@@ -1,0 +1,34 @@
+"""Daily source-health report: which sources are broken, silent or degraded."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from newswatch.config import load_config
+from newswatch.health_report import health_report_text
+from newswatch.notify import build_notifier
+from newswatch.notify.base import DeliveryError
+from newswatch.notify.blocks import notice_message
+from newswatch.store import Store
+
+
+@flow(name="newswatch-source-health")
+def source_health_report(config_dir: str | None = None) -> str:
+    """Post one message summarising every source's health to the default channel."""
+    config = load_config(config_dir)
+    store = Store(config.settings.store.url)
+    try:
+        text = health_report_text(config, store)
+    finally:
+        store.close()
+    notifier = build_notifier(config.settings.slack)
+    try:
+        notifier.send(notice_message(config.settings.slack.default_channel, text))
+    except DeliveryError as exc:
+        get_run_logger().warning("health report not delivered: %s", exc.reason)
+    try:
+        create_markdown_artifact(key="newswatch-source-health", markdown=text)
+    except Exception:  # an artifact is a nicety
+        pass
+    return text
