@@ -551,11 +551,18 @@ class _DropConnection(Exception):
     """An on_post hook raised: close the socket without answering."""
 
 
-@pytest.fixture
-def slack_server() -> Iterator[SlackServer]:
-    """A started SlackServer, stopped after the test."""
+@pytest.fixture(name="slack_server")
+def slack_server_fixture() -> Iterator[SlackServer]:
+    """A started SlackServer, stopped after the test.
+
+    Import either name into a conftest or test module; importing
+    `slack_server_fixture` keeps linters quiet about the `slack_server` argument.
+    """
     server = SlackServer().start()
     try:
         yield server
     finally:
         server.stop()
+
+
+slack_server = slack_server_fixture

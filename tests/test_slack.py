@@ -10,7 +10,7 @@ import time
 import types
 
 import pytest
-from slack_server import SlackServer, slack_server  # noqa: F401  (fixture)
+from slack_server import SlackServer, slack_server_fixture  # noqa: F401  (fixture)
 from test_blocks import GOLDEN, kim_alert, with_article, with_match
 
 from newswatch.config import SlackSettings
@@ -252,7 +252,7 @@ def test_stdout_notifier_prints_readable_safe_text():
     out = stream.getvalue()
     assert delivery.ts.startswith("local:")
     assert "\x1b" not in out
-    assert "Kim visit <!channel> (https://news.example.com/world/kim-russia-visit)" in out
+    assert "Kim [2Jvisit <!channel> (https://news.example.com/world/kim-russia-visit)" in out
     assert "Example Wire" in out and "2025-04-18 06:12 UTC" in out and "0.83" in out
 
 

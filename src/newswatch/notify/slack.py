@@ -9,6 +9,7 @@ should call `find_sent` before sending again.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.jitter import Jitter
 
 from newswatch.notify.base import Delivery, DeliveryError, is_slack_ts
 from newswatch.notify.blocks import ALERT_EVENT, DIGEST_EVENT, NOTICE_EVENT, SlackMessage
@@ -42,6 +44,18 @@ TRANSIENT_ERRORS = frozenset(
 _OUR_EVENTS = frozenset({ALERT_EVENT, DIGEST_EVENT, NOTICE_EVENT})
 HISTORY_PAGE = 200
 HISTORY_MAX_PAGES = 10
+
+
+class ProportionalJitter(Jitter):
+    """Up to +100% of the backoff, instead of slack_sdk's flat +0..1 s (keeps tests fast)."""
+
+    def recalculate(self, duration: float) -> float:
+        return duration * (1 + random.random())
+
+
+def backoff(factor: float) -> BackoffRetryIntervalCalculator:
+    """Exponential backoff (factor, 2x, 4x …) with proportional jitter."""
+    return BackoffRetryIntervalCalculator(backoff_factor=factor, jitter=ProportionalJitter())
 
 
 class Throttle:
@@ -118,13 +132,13 @@ class SlackNotifier:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        backoff = BackoffRetryIntervalCalculator(backoff_factor=retry_backoff)
+        interval = backoff(retry_backoff)
         handlers = [
             ConnectionErrorRetryHandler(
-                max_retry_count=max_retries, interval_calculator=backoff, error_types=[URLError]
+                max_retry_count=max_retries, interval_calculator=interval, error_types=[URLError]
             ),
             RateLimitErrorRetryHandler(max_retry_count=max_retries),
-            ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=backoff),
+            ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
         ]
         if not base_url.endswith("/"):
             base_url += "/"

@@ -18,11 +18,11 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
-from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.webhook import WebhookClient
 
 from newswatch.notify.base import Delivery, DeliveryError
 from newswatch.notify.blocks import SlackMessage
+from newswatch.notify.slack import backoff
 
 # Answers (plain-text bodies) that no retry will fix.
 PERMANENT_BODIES = frozenset(
@@ -47,16 +47,18 @@ class WebhookNotifier:
     def __init__(
         self, url: str, timeout: int = 10, max_retries: int = 2, retry_backoff: float = 0.5
     ):
-        backoff = BackoffRetryIntervalCalculator(backoff_factor=retry_backoff)
+        interval = backoff(retry_backoff)
         self.client = WebhookClient(
             url,
             timeout=timeout,
             retry_handlers=[
                 ConnectionErrorRetryHandler(
-                    max_retry_count=max_retries, interval_calculator=backoff, error_types=[URLError]
+                    max_retry_count=max_retries,
+                    interval_calculator=interval,
+                    error_types=[URLError],
                 ),
                 RateLimitErrorRetryHandler(max_retry_count=max_retries),
-                ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=backoff),
+                ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
             ],
         )
 
