@@ -32,7 +32,9 @@ SPORT = {
 
 def visit_article() -> dict:
     """The seed story when the shared data is present, else the demo's own write-up of it."""
-    return seed_article() or next(a for a in demo_articles() if a["slug"] == "kim-confirms-russia-trip")
+    return seed_article() or next(
+        a for a in demo_articles() if a["slug"] == "kim-confirms-russia-trip"
+    )
 
 
 def serve(site: Site, articles: list[dict], feed_path: str = "/feed.xml") -> str:
@@ -74,9 +76,7 @@ def write_config(
     for key, value in (settings or {}).items():
         base[key] = {**base.get(key, {}), **value} if isinstance(value, dict) else value
     (config_dir / "settings.yaml").write_text(yaml.safe_dump(base), encoding="utf-8")
-    (config_dir / "sources.yaml").write_text(
-        yaml.safe_dump({"sources": sources}), encoding="utf-8"
-    )
+    (config_dir / "sources.yaml").write_text(yaml.safe_dump({"sources": sources}), encoding="utf-8")
     shipped = ROOT / "config"
     if (shipped / "topics.yaml").exists():
         shutil.copy(shipped / "topics.yaml", config_dir / "topics.yaml")

@@ -79,6 +79,16 @@ def test_rate_limit_exhaustion_is_transient(slack_server):
     assert slack_server.messages == []
 
 
+def test_long_retry_after_is_not_slept_through(slack_server):
+    slack_server.rate_limit_next(1, retry_after=120)
+    started = time.monotonic()
+    with pytest.raises(DeliveryError) as info:
+        make_notifier(slack_server, max_retry_after=30).send(alert_message(kim_alert()))
+    assert time.monotonic() - started < 5
+    assert info.value.transient and "ratelimited" in info.value.reason
+    assert len(slack_server.requests) == 1
+
+
 def test_server_errors_are_retried_then_transient_then_recover(slack_server):
     notifier = make_notifier(slack_server, max_retries=2)
     slack_server.fail_all(500)

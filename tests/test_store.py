@@ -108,7 +108,9 @@ def test_an_outbox_row_is_claimed_by_exactly_one_sender(store):
 def test_a_claim_by_a_dead_process_is_offered_again_as_unknown_outcome(store):
     _enqueue(store, "https://a/1")
     row = store.pending_alerts()[0]
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     import socket
 
     token = f"{socket.gethostname()}:{int(dead.stdout)}:deadbeef"

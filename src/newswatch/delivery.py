@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from newswatch.config import Topic
 from newswatch.models import Alert, Article, Match
 from newswatch.notify.base import DeliveryError, Notifier
-from newswatch.notify.blocks import alert_message, digest_message
+from newswatch.notify.blocks import alert_message, digest_id, digest_message
 from newswatch.store import OutboxRow, Store, process_token, utcnow
 
 
@@ -60,10 +60,14 @@ def row_to_alert(row: OutboxRow, store: Store, thread_ts: str | None = None) -> 
     )
 
 
-def _already_posted(row: OutboxRow, notifier: Notifier, channel: str):
-    """For a claim whose sender died: did its message reach Slack after all?"""
-    oldest = (row.created_at - timedelta(minutes=5)).timestamp()
-    return notifier.find_sent(channel, row.id, oldest)
+def _already_posted(rows: Sequence[OutboxRow], notifier: Notifier, key: str, message):
+    """For a claim whose sender died: did its message reach Slack after all?
+
+    Thread replies are not in a channel's history, so follow-ups are looked up
+    in their thread.
+    """
+    oldest = (min(r.created_at for r in rows) - timedelta(minutes=5)).timestamp()
+    return notifier.find_sent(message.channel, key, oldest, thread_ts=message.thread_ts)
 
 
 def deliver_pending(
@@ -97,7 +101,7 @@ def deliver_pending(
         message = alert_message(alert)
         try:
             if was_unknown:
-                found = _already_posted(row, notifier, message.channel)
+                found = _already_posted([row], notifier, row.id, message)
                 if found is not None:
                     store.mark_sent(row.id, found.channel, found.ts)
                     report.sent += 1
@@ -126,9 +130,11 @@ def deliver_pending(
         if not claimed:
             continue
         alerts = [row_to_alert(r, store) for r in claimed]
-        name = alerts[0].topic_name
+        message = digest_message(alerts[0].topic_name, claimed[0].channel, alerts)
         try:
-            delivery = notifier.send(digest_message(name, claimed[0].channel, alerts))
+            unknown = [r for r in claimed if r.status == "sending"]
+            found = unknown and _already_posted(claimed, notifier, digest_id(alerts), message)
+            delivery = found or notifier.send(message)
         except DeliveryError as exc:
             for r in claimed:
                 store.release_alert(r.id, exc.reason, permanent=not exc.transient)

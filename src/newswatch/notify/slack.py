@@ -58,6 +58,31 @@ def backoff(factor: float) -> BackoffRetryIntervalCalculator:
     return BackoffRetryIntervalCalculator(backoff_factor=factor, jitter=ProportionalJitter())
 
 
+class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (sleeps Retry-After), but gives up on long waits.
+
+    A Retry-After beyond `max_wait` surfaces as a transient `ratelimited`
+    DeliveryError, so the outbox retries on a later pass instead of a flow
+    sleeping for minutes.
+    """
+
+    def __init__(self, max_retry_count: int = 1, max_wait: float = 30.0):
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if not super()._can_retry(state=state, request=request, response=response, error=error):
+            return False
+        for key, values in (response.headers or {}).items() if response else ():
+            if key.lower() == "retry-after":
+                value = values[0] if isinstance(values, list | tuple) else values
+                try:
+                    return float(value) <= self.max_wait
+                except (TypeError, ValueError):
+                    return True
+        return True
+
+
 class Throttle:
     """At most one post per `interval` seconds per key (Slack allows ~1 msg/s/channel).
 
@@ -129,6 +154,7 @@ class SlackNotifier:
         timeout: int = 10,
         max_retries: int = 2,
         retry_backoff: float = 0.5,
+        max_retry_after: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -137,7 +163,7 @@ class SlackNotifier:
             ConnectionErrorRetryHandler(
                 max_retry_count=max_retries, interval_calculator=interval, error_types=[URLError]
             ),
-            RateLimitErrorRetryHandler(max_retry_count=max_retries),
+            BoundedRateLimitRetryHandler(max_retry_count=max_retries, max_wait=max_retry_after),
             ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
         ]
         if not base_url.endswith("/"):

@@ -15,14 +15,13 @@ from urllib.error import URLError
 from slack_sdk.errors import SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
 from slack_sdk.webhook import WebhookClient
 
 from newswatch.notify.base import Delivery, DeliveryError
 from newswatch.notify.blocks import SlackMessage
-from newswatch.notify.slack import backoff
+from newswatch.notify.slack import BoundedRateLimitRetryHandler, backoff
 
 # Answers (plain-text bodies) that no retry will fix.
 PERMANENT_BODIES = frozenset(
@@ -57,7 +56,7 @@ class WebhookNotifier:
                     interval_calculator=interval,
                     error_types=[URLError],
                 ),
-                RateLimitErrorRetryHandler(max_retry_count=max_retries),
+                BoundedRateLimitRetryHandler(max_retry_count=max_retries),
                 ServerErrorRetryHandler(max_retry_count=max_retries, interval_calculator=interval),
             ],
         )
