@@ -7,6 +7,7 @@ guard against overlapping passes (the store's uniqueness is the first).
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from datetime import timedelta
 from pathlib import Path
@@ -60,7 +61,5 @@ def serve(config: Config, shard: str | None = None) -> None:
             )
         )
     _sigterm_as_interrupt()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         prefect_serve(*deployments, limit=2)
-    except KeyboardInterrupt:
-        pass
