@@ -41,7 +41,7 @@ class HybridDetector(Detector):
         self.fewshot = FewShotModel(topic, embedder, c=float(o.get("C", 4.0)))
         self.semantic = SemanticDetector(topic, embedder)
         self.weight = float(o.get("weight", 0.7))
-        self.lead_bonus = float(o.get("lead_bonus", 0.1))
+        self.lead_bonus = float(o.get("lead_bonus", 0.2))
         self.repeat_bonus = float(o.get("repeat_bonus", 0.05))
         self.max_repeat = int(o.get("max_repeat", 3))
         self.sim_low = float(o.get("sim_low", 0.2))

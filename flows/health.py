@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
@@ -27,8 +29,6 @@ def source_health_report(config_dir: str | None = None) -> str:
         notifier.send(notice_message(config.settings.slack.default_channel, text))
     except DeliveryError as exc:
         get_run_logger().warning("health report not delivered: %s", exc.reason)
-    try:
+    with contextlib.suppress(Exception):  # an artifact is a nicety, never a failure
         create_markdown_artifact(key="newswatch-source-health", markdown=text)
-    except Exception:  # an artifact is a nicety
-        pass
     return text

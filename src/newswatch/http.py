@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import charset_normalizer
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
@@ -123,9 +124,15 @@ def decode_text(content: bytes, content_type: str | None = None) -> str:
                 return content.decode(codec)
             except (UnicodeDecodeError, LookupError):
                 continue
-    best = charset_normalizer.from_bytes(content[:200_000]).best()
+    matches = charset_normalizer.from_bytes(content[:200_000])
+    best = matches.best()
     if best is not None:
-        return content.decode(best.encoding, errors="replace")
+        encoding = best.encoding
+        # On a tie (short Western text), Windows-1252 is by far the likeliest mislabel.
+        for m in matches:
+            if m.encoding == "cp1252" and m.chaos <= best.chaos and m.coherence >= best.coherence:
+                encoding = "cp1252"
+        return content.decode(encoding, errors="replace")
     return content.decode("utf-8", errors="replace")
 
 
@@ -336,7 +343,12 @@ class Fetcher:
             raise FetchError(url, f"response too large: {declared} bytes > limit of {limit}")
         body = bytearray()
         try:
-            for chunk in resp.iter_content(_CHUNK):  # decompressed chunk by chunk
+            while True:
+                # read1 returns whatever has arrived (decompressed, at most _CHUNK bytes),
+                # so a trickling server cannot hold us past the deadline.
+                chunk = resp.raw.read1(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
                 body += chunk
                 if len(body) > limit:
                     raise FetchError(url, f"response larger than limit of {limit} bytes; refused")
@@ -346,9 +358,9 @@ class Fetcher:
                         f"read deadline of {self.network.timeout_seconds:g}s exceeded",
                         transient=True,
                     )
-        except requests.exceptions.ContentDecodingError as exc:
+        except urllib3.exceptions.DecodeError as exc:
             raise FetchError(url, f"cannot decompress response: {_short(exc)}") from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             if "timed out" in str(exc).lower():
                 reason = f"timed out after {self.network.timeout_seconds:g}s reading response"
                 raise FetchError(url, reason, transient=True) from None
