@@ -97,7 +97,8 @@ def run(config_dir: Path, corpora: list[str], verbose: bool = False) -> int:
         dt = time.perf_counter() - t0
         embedded = sum(scorer.wanted(d) for d in documents)
         print(
-            f"\n== {name}: {len(docs)} articles (full corpus), {embedded} embedded after gates, "
+            f"\n== {name}: {len(docs)} articles (full corpus), {embedded} needed passage vectors "
+            f"(hybrid embeds only its gated sentences), "
             f"{dt:.1f}s = {len(docs) / dt:.0f} articles/s"
         )
         for topic in topics:
@@ -109,8 +110,15 @@ def run(config_dir: Path, corpora: list[str], verbose: bool = False) -> int:
             } - skip
             query, match = KEYWORD_QUERIES[tid]
             kw = {d["id"] for d in docs if match(f"{d['title']}\n{d['text']}")} - skip
-            print(line(name, tid, f"newswatch {'+'.join(topic.detectors)} thr={topic.threshold}",
-                       pred, gold))
+            print(
+                line(
+                    name,
+                    tid,
+                    f"newswatch {'+'.join(topic.detectors)} thr={topic.threshold}",
+                    pred,
+                    gold,
+                )
+            )
             print(line(name, tid, "keyword query", kw, gold) + f"  query: {query}")
             if verbose:
                 by_id = {d.id: (d, r[tid]) for d, r in zip(documents, results, strict=True)}

@@ -7,7 +7,8 @@ call by the pipeline.
 Optional extension: `gate(doc)` says whether the detector could possibly match a
 document without looking at its vectors. Callers may skip embedding documents no
 detector wants (vectors of length 0), which keeps full-corpus runs cheap; a
-detector must then answer "no match" for a document it gated out.
+detector must then answer "no match" for a document it gated out. A kind with
+`needs_passage_vectors = False` never reads Batch.vectors.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class Batch:
 
 class Detector(ABC):
     kind: ClassVar[str]
+    # False for kinds that embed their own (gated) sentences and ignore Batch.vectors
+    needs_passage_vectors: ClassVar[bool] = True
 
     def __init__(self, topic: Topic, embedder: Embedder) -> None:
         self.topic = topic

@@ -16,6 +16,8 @@ the event's words at all. So:
    gets `lead_bonus`; each further candidate sentence adds `repeat_bonus`
    (capped at `max_repeat`).
 Document score = best candidate's base + bonuses; `matched = score >= threshold`.
+The evidence is that sentence (its passage index is in `details`): quoting the
+whole passage could drag in boilerplate that shares the passage (paywalls).
 Options (topic `detector_options.hybrid`): weight, lead_bonus, repeat_bonus,
 max_repeat, C, sim_low, sim_high, threshold.
 """
@@ -33,6 +35,7 @@ from newswatch.models import Decision
 
 class HybridDetector(Detector):
     kind = "hybrid"
+    needs_passage_vectors = False
 
     def __init__(self, topic, embedder) -> None:
         super().__init__(topic, embedder)
@@ -95,7 +98,7 @@ class HybridDetector(Detector):
                 Decision(
                     score=score,
                     matched=score >= self.threshold,
-                    evidence=doc.passages[p],
+                    evidence=sentence,
                     detector=self.kind,
                     example=self.semantic.anchors[int(which[k])],
                     guard=self.guards.check(doc.passages[p]).describe(),

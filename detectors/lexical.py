@@ -88,6 +88,7 @@ class Guards:
 
 class LexicalDetector(Detector):
     kind = "lexical"
+    needs_passage_vectors = False
 
     def __init__(self, topic, embedder) -> None:
         super().__init__(topic, embedder)
@@ -101,8 +102,12 @@ class LexicalDetector(Detector):
         for i, c in enumerate(checks):
             if c.qualifies:
                 return Decision(
-                    1.0, True, evidence=doc.passages[i], detector=self.kind,
-                    guard=c.describe(), details={"passage": i},
+                    1.0,
+                    True,
+                    evidence=doc.passages[i],
+                    detector=self.kind,
+                    guard=c.describe(),
+                    details={"passage": i},
                 )
         vetoed = next((c for c in checks if c.excluded), None)
         guard = vetoed.describe() if vetoed else "require_any: no phrase found"

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import gzip
 import threading
+from typing import TYPE_CHECKING
 
 import pytest
-from site_server import RequestInfo, Site
 
 from newswatch.config import NetworkSettings
 from newswatch.http import Fetcher, FetchError, UnsafeURLError, decode_text, parse_retry_after
 from newswatch.urls import canonical_url, check_public_url
 
-pytest_plugins = ["site_server"]  # the `site` fixture
+if TYPE_CHECKING:
+    from site_server import RequestInfo, Site
 
 
 def make_fetcher(**overrides) -> tuple[Fetcher, list[float]]:

@@ -2,8 +2,9 @@
 
 Each topic's detectors are built once (few-shot models fit at load time). A batch
 of documents is embedded in ONE encode call, skipping documents that no detector
-could match (every detector's `gate` says no: e.g. no sanctions word anywhere) -
-those get a non-match decision carrying the guard as reason.
+reading passage vectors could match (its `gate` says no: e.g. no sanctions word
+anywhere) - those get a non-match decision carrying the guard as reason. The
+hybrid kind embeds only its few gated sentences (one more call per batch).
 
 Combination rule when a topic lists several detectors: every listed detector
 must match (logical AND, so each extra kind can only veto, never add an alert).
@@ -60,8 +61,12 @@ class TopicScorer:
         ]
 
     def wanted(self, doc: Document) -> bool:
-        """Whether any detector of any topic could match `doc` (else it need not be embedded)."""
-        return any(d.gate(doc) for dets in self.detectors.values() for d in dets)
+        """Whether some detector reading passage vectors could match `doc` (else skip embedding)."""
+        return any(
+            d.needs_passage_vectors and d.gate(doc)
+            for dets in self.detectors.values()
+            for d in dets
+        )
 
     def embed(self, docs: Sequence[Document]) -> list[np.ndarray]:
         """Passage vectors of the wanted documents in one encode call; empty for the rest."""

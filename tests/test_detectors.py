@@ -1,0 +1,180 @@
+"""Detectors and TopicScorer on the real model and the shipped topic definitions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from conftest import ROOT, shared_data
+
+from detectors import registry
+from detectors.base import Batch
+from newswatch.config import Topic, load_topics
+from newswatch.embed import get_embedder
+from newswatch.scoring import TopicScorer
+
+PAYWALL = (
+    "You've read 3 of 3 free articles. Subscribe to continue.\n\n"
+    "Dear Reader, our journalism depends on readers like you. Support our trip to the "
+    "truth: subscribe for $15 and get unlimited access, a weekly magazine and a daily email.\n"
+)
+
+VISIT_STORY = (
+    "Chilean leader to make first trip to Japan",
+    "Chile's President Gabriel Boric will travel to Tokyo next month for a four-day official "
+    "visit, his first to Asia since taking office, the presidential palace said on Monday.\n\n"
+    "Boric is expected to meet Prime Minister Shigeru Ishiba and Emperor Naruhito and to "
+    "sign agreements on lithium and copper.\n\n"
+    "Trade between the two countries has grown steadily over the past decade.\n\n" + PAYWALL,
+)
+MINISTER_TRIP = (
+    "Foreign minister heads to Cairo for Gaza talks",
+    "Foreign Minister Hakan Fidan arrived in Cairo on Tuesday for talks with his Egyptian "
+    "counterpart on a ceasefire in Gaza, the ministry said.\n\nThe two ministers discussed "
+    "humanitarian aid and the reopening of the Rafah crossing.",
+)
+SPORT_SANCTIONS = (
+    "Club hit with sanctions after crowd trouble",
+    "UEFA has imposed sanctions on the club after fans threw flares during the quarter-final, "
+    "ordering a partial stadium closure and a fine of 50,000 euros.\n\nThe disciplinary "
+    "body said the sanctions would apply to the next two home matches.",
+)
+STATE_SANCTIONS = (
+    "EU agrees new sanctions on Belarus",
+    "European Union governments agreed on Wednesday to impose new sanctions on Belarus, "
+    "freezing the assets of officials and banning exports of dual-use goods, diplomats said.\n\n"
+    "The measures extend the bloc's existing embargo on arms sales to Minsk.",
+)
+WEATHER = ("Storm warning for the coast", "Heavy rain and strong winds are expected tomorrow.")
+
+
+@pytest.fixture(scope="module")
+def topics() -> dict[str, Topic]:
+    problems: list[str] = []
+    loaded = load_topics(ROOT / "config", problems)
+    assert problems == []
+    return {t.id: t for t in loaded}
+
+
+@pytest.fixture(scope="module")
+def scorer(topics) -> TopicScorer:
+    wanted = ("leader-foreign-visit", "sanctions")
+    return TopicScorer([topics[t] for t in wanted], get_embedder())
+
+
+def score_one(scorer: TopicScorer, title: str, text: str):
+    doc = scorer.documents([("x", title, text)])[0]
+    return doc, scorer.score([doc])[0]
+
+
+def test_leader_visit_fixture_matches_with_lead_evidence(scorer):
+    doc, res = score_one(scorer, *VISIT_STORY)
+    d = res["leader-foreign-visit"]
+    assert d.matched, d
+    assert d.details["passage"] <= 1
+    assert "Boric" in d.evidence and "Subscribe" not in d.evidence
+    assert d.example  # the closest topic example explains the match
+    assert not res["sanctions"].matched
+
+
+def test_seed_article_matches_with_story_evidence(scorer):
+    path = next(iter(shared_data("seed").glob("*.txt")))
+    text = path.read_text(encoding="utf-8")
+    title, _, body = text.partition("\n")
+    doc, res = score_one(scorer, title, body)
+    d = res["leader-foreign-visit"]
+    assert d.matched, d
+    assert d.details["passage"] <= 2
+    assert "Kim" in d.evidence and "Subscribe" not in d.evidence and "Dear Reader" not in d.evidence
+
+
+def test_foreign_minister_trip_is_not_a_leader_visit(scorer):
+    _, res = score_one(scorer, *MINISTER_TRIP)
+    assert not res["leader-foreign-visit"].matched
+
+
+def test_sports_sanctions_do_not_match_and_say_why(scorer):
+    _, res = score_one(scorer, *SPORT_SANCTIONS)
+    d = res["sanctions"]
+    assert not d.matched
+    assert d.guard.startswith("exclude_any:") and "UEFA" in d.guard
+
+
+def test_state_sanctions_match(scorer):
+    _, res = score_one(scorer, *STATE_SANCTIONS)
+    d = res["sanctions"]
+    assert d.matched, d
+    assert "sanctions" in d.guard and "Belarus" in d.evidence
+
+
+def test_only_kinds_reading_passage_vectors_cause_embedding(topics):
+    emb = get_embedder()
+    hybrid = TopicScorer([topics["sanctions"]], emb)
+    docs = hybrid.documents([("a", *WEATHER), ("b", *STATE_SANCTIONS)])
+    assert [len(v) for v in hybrid.embed(docs)] == [0, 0]
+    weather, state = (r["sanctions"] for r in hybrid.score(docs))
+    assert state.matched and not weather.matched and weather.guard
+    semantic = TopicScorer([replace(topics["sanctions"], detectors=("semantic",))], emb)
+    assert [len(v) for v in semantic.embed(docs)] == [len(d.passages) for d in docs]
+
+
+@pytest.mark.parametrize("kind", sorted(registry.DETECTORS))
+def test_every_kind_separates_event_from_look_alike(topics, kind):
+    topic = replace(topics["sanctions"], detectors=(kind,))
+    scorer = TopicScorer([topic], get_embedder())
+    docs = scorer.documents([("pos", *STATE_SANCTIONS), ("neg", *SPORT_SANCTIONS)])
+    pos, neg = (r["sanctions"] for r in scorer.score(docs))
+    assert pos.detector == kind and pos.evidence
+    assert pos.score > neg.score
+    if kind != "semantic":  # cosine alone cannot tell sport from state sanctions
+        assert pos.matched and not neg.matched
+
+
+def test_several_detectors_must_all_match(topics):
+    base = topics["sanctions"]
+    topic = replace(base, detectors=("hybrid", "lexical"), require_any=(*base.require_any,))
+    strict = replace(topic, id="strict", exclude_any=("Belarus",))
+    scorer = TopicScorer([topic, strict], get_embedder())
+    docs = scorer.documents([("pos", *STATE_SANCTIONS)])
+    batch = Batch(docs, scorer.embed(docs), scorer.embedder)
+    assert registry.build("lexical", strict, scorer.embedder).detect(batch)[0].matched is False
+    res = scorer.score(docs)[0]
+    assert res["sanctions"].matched
+    assert set(res["sanctions"].details["scores"]) == {"hybrid", "lexical"}
+    assert not res["strict"].matched and "Belarus" in res["strict"].guard
+
+
+def test_classifier_needs_counter_examples(topics):
+    topic = replace(topics["sanctions"], counter_examples=())
+    with pytest.raises(ValueError, match="counter_examples"):
+        registry.build("classifier", topic, get_embedder())
+
+
+def test_other_default_topics_fire_on_their_event(topics):
+    scorer = TopicScorer(
+        [topics[t] for t in ("missile-nuclear-test", "coup", "mass-unrest")], get_embedder()
+    )
+    items = [
+        (
+            "m",
+            "North Korea fires missile",
+            "North Korea test-fired a ballistic missile into the "
+            "sea off its east coast on Thursday, South Korea's military said.",
+        ),
+        (
+            "c",
+            "Soldiers seize power",
+            "Soldiers detained the president and announced on state "
+            "television that the army had seized power and suspended the constitution.",
+        ),
+        (
+            "u",
+            "Protests sweep capital",
+            "Tens of thousands of protesters marched through the "
+            "capital and police fired tear gas to disperse them.",
+        ),
+    ]
+    res = scorer.score(scorer.documents(items))
+    assert res[0]["missile-nuclear-test"].matched and not res[0]["coup"].matched
+    assert res[1]["coup"].matched and not res[1]["missile-nuclear-test"].matched
+    assert res[2]["mass-unrest"].matched and not res[2]["coup"].matched

@@ -1,0 +1,111 @@
+"""Topic files: the shipped ones load, and mistakes are reported with file and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from newswatch.config import ConfigError, load_config, load_topics
+
+GOOD = """
+topics:
+  - id: ok-topic
+    name: OK
+    description: something happens
+    examples: {file: ex.txt}
+    counter_examples: [something else happens]
+"""
+
+
+def write(tmp: Path, name: str, text: str) -> Path:
+    path = tmp / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_for(tmp: Path) -> list[str]:
+    problems: list[str] = []
+    load_topics(tmp, problems)
+    return problems
+
+
+def test_shipped_topics_load_with_examples_and_counter_examples():
+    problems: list[str] = []
+    topics = {t.id: t for t in load_topics(ROOT / "config", problems)}
+    assert problems == []
+    required = {"leader-foreign-visit", "sanctions", "missile-nuclear-test", "coup", "mass-unrest"}
+    assert required <= set(topics)
+    for t in topics.values():
+        assert len(t.examples) >= 10 and len(t.counter_examples) >= 10, t.id
+        assert not any(line.startswith("#") for line in t.examples), t.id
+
+
+def test_example_file_lines_are_read_relative_to_the_topic_file(tmp_path):
+    write(tmp_path, "topics.yaml", GOOD)
+    write(tmp_path, "ex.txt", "# comment\nfirst example\n\nsecond example\n")
+    problems: list[str] = []
+    (topic,) = load_topics(tmp_path, problems)
+    assert problems == []
+    assert topic.examples == ("first example", "second example")
+
+
+def test_missing_example_file_names_topic_file_and_field(tmp_path):
+    path = write(tmp_path, "topics.yaml", GOOD)
+    (msg,) = problems_for(tmp_path)
+    assert str(path) in msg and "(ok-topic).examples.file" in msg and "ex.txt" in msg
+
+
+def test_bad_threshold_names_file_topic_and_field(tmp_path):
+    path = write(
+        tmp_path,
+        "topics/bad.yaml",
+        GOOD.replace("{file: ex.txt}", "[one]") + "    threshold: 1.5\n",
+    )
+    (msg,) = problems_for(tmp_path)
+    assert msg.startswith(str(path)) and "topics[0] (ok-topic).threshold" in msg
+
+
+def test_unknown_detector_is_listed_with_known_kinds(tmp_path):
+    path = write(
+        tmp_path,
+        "topics.yaml",
+        GOOD.replace("{file: ex.txt}", "[one]") + "    detectors: [magic]\n",
+    )
+    (msg,) = problems_for(tmp_path)
+    assert str(path) in msg and ".detectors" in msg and "'magic'" in msg and "hybrid" in msg
+
+
+def test_duplicate_ids_across_files_name_both(tmp_path):
+    first = write(tmp_path, "topics.yaml", GOOD.replace("{file: ex.txt}", "[one]"))
+    second = write(tmp_path, "topics/more.yaml", GOOD.replace("{file: ex.txt}", "[one]"))
+    (msg,) = problems_for(tmp_path)
+    assert str(second) in msg and ".id" in msg and str(first) in msg
+
+
+def test_unknown_field_is_rejected_with_its_name(tmp_path):
+    path = write(
+        tmp_path, "topics.yaml", GOOD.replace("{file: ex.txt}", "[one]") + "    treshold: 1\n"
+    )
+    (msg,) = problems_for(tmp_path)
+    assert str(path) in msg and "treshold" in msg
+
+
+def test_load_config_reports_topic_problems(tmp_path):
+    sources = pytest.importorskip("newswatch.sources", reason="sources module not written yet")
+    if not hasattr(sources, "SOURCE_KINDS"):
+        pytest.skip("newswatch.sources.SOURCE_KINDS not written yet")
+
+    write(
+        tmp_path,
+        "sources.yaml",
+        'sources:\n  - {name: x, url: "https://example.org/feed", kind: feed}\n',
+    )
+    path = write(
+        tmp_path, "topics.yaml", GOOD.replace("{file: ex.txt}", "[one]") + "    threshold: -1\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert any(str(path) in p and "threshold" in p for p in err.value.problems)
