@@ -132,8 +132,8 @@ def test_eval_prints_metrics_errors_and_writes_a_plot(config_dir, tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
-    row = next(ln for ln in result.output.splitlines() if "leader-foreign-visit" in ln)
-    assert "1.000" in row  # precision and recall on this tiny set
+    assert "leader-foreign-visit: precision 1.000 recall 1.000 F1 1.000" in result.output
+    assert "1 borderline left out" in result.output
     assert plot.exists() and plot.stat().st_size > 10_000
 
 
@@ -164,7 +164,7 @@ def test_run_then_sources_status_backtest_on_a_loopback_site(site, tmp_path):
     assert result.exit_code == 0, result.output
     assert "new articles 2" in result.output
     alerts = [json.loads(x) for x in jsonl.read_text().splitlines()]
-    assert [a["topic_id"] for a in alerts] == ["leader-foreign-visit"]
+    assert [a["topic"] for a in alerts] == ["leader-foreign-visit"]
     # printed to stdout too, readably
     assert "Leader" in result.output and visit_article()["slug"] in result.output
 

@@ -22,7 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     help="newswatch: watch news sources for the events you care about, alert Slack once.",
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 ConfigDir = Annotated[

@@ -289,6 +289,25 @@ def load_topics(config_dir: Path, problems: list[str]) -> list[Topic]:
     return topics
 
 
+def _check_source_kinds_and_names(data: Any, path: Path, problems: list[str]) -> None:
+    """Checks beyond the schema, on the raw entries so they run even when another entry is bad."""
+    from newswatch.sources import SOURCE_KINDS
+
+    entries = data.get("sources") if isinstance(data, dict) else None
+    names: set[str] = set()
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if not isinstance(entry, dict):
+            continue
+        name, kind = entry.get("name"), entry.get("kind", "feed")
+        where = f"{path}: sources[{i}] ({name})"
+        if kind not in SOURCE_KINDS:
+            known = ", ".join(sorted(SOURCE_KINDS))
+            problems.append(f"{where}.kind: unknown source kind {kind!r} (known: {known})")
+        if name in names:
+            problems.append(f"{where}.name: duplicate source name")
+        names.add(name)
+
+
 def load_config(config_dir: str | Path | None = None) -> Config:
     """Read the whole config dir; raise ConfigError listing every problem found."""
     base = resolve_config_dir(config_dir)
@@ -311,20 +330,8 @@ def load_config(config_dir: str | Path | None = None) -> Config:
     else:
         data = _read_yaml(sources_path, problems)
         parsed = _validate(SourcesFile, data, sources_path, problems)
+        _check_source_kinds_and_names(data, sources_path, problems)
         if parsed is not None:
-            from newswatch.sources import SOURCE_KINDS
-
-            names: set[str] = set()
-            for i, s in enumerate(parsed.sources):
-                where = f"{sources_path}: sources[{i}] ({s.name})"
-                if s.kind not in SOURCE_KINDS:
-                    known = ", ".join(sorted(SOURCE_KINDS))
-                    problems.append(
-                        f"{where}.kind: unknown source kind {s.kind!r} (known: {known})"
-                    )
-                if s.name in names:
-                    problems.append(f"{where}.name: duplicate source name")
-                names.add(s.name)
             sources = [s for s in parsed.sources if s.enabled]
 
     topics = load_topics(base, problems)

@@ -86,6 +86,14 @@ def print_eval(result: dict[str, TopicEval], console: Console, show_errors: int 
             str(ev.borderline),
         )
     console.print(table)
+    for ev in result.values():  # one greppable line per topic, whatever the terminal width
+        console.print(
+            f"{ev.topic_id}: precision {ev.precision:.3f} recall {ev.recall:.3f} "
+            f"F1 {ev.f1:.3f} (threshold {ev.threshold:.2f}, tp {ev.tp} fp {ev.fp} fn {ev.fn}, "
+            f"{ev.borderline} borderline left out)",
+            highlight=False,
+            soft_wrap=True,
+        )
     for ev in result.values():
         if not ev.errors:
             continue
