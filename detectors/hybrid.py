@@ -12,14 +12,18 @@ the event's words at all. So:
    80-word passages, because the examples are sentences and one event sentence
    is diluted inside a passage about something else.
 3. Centrality, as the labelling guidelines define it (headline / lead, or a
-   substantial part of the article): a candidate in passage 0 (title + lead)
-   gets `lead_bonus`; each further candidate sentence adds `repeat_bonus`
-   (capped at `max_repeat`).
-Document score = best candidate's base + bonuses; `matched = score >= threshold`.
+   substantial part of the article): a candidate among the first
+   `lead_sentences` sentences (the title and lead) gets `lead_bonus`. When no
+   candidate is in the lead, the event is a passing mention unless it recurs:
+   the score is scaled by `off_lead_floor + (1 - off_lead_floor) * min(1, n /
+   central_count)` for n candidate sentences. Each further candidate adds
+   `repeat_bonus` (capped at `max_repeat`).
+Document score = that centrality-weighted best candidate; `matched = score >= threshold`.
 The evidence is that sentence (its passage index is in `details`): quoting the
 whole passage could drag in boilerplate that shares the passage (paywalls).
-Options (topic `detector_options.hybrid`): weight, lead_bonus, repeat_bonus,
-max_repeat, C, sim_low, sim_high, threshold.
+Options (topic `detector_options.hybrid`): weight, lead_bonus, lead_sentences,
+central_count, off_lead_floor, repeat_bonus, max_repeat, C, sim_low, sim_high,
+threshold.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from detectors.classifier import FewShotModel
 from detectors.lexical import Guards
 from detectors.semantic import SemanticDetector
 from newswatch.models import Decision
+from newswatch.passages import sentences
 
 
 class HybridDetector(Detector):
@@ -45,7 +50,10 @@ class HybridDetector(Detector):
         self.semantic = SemanticDetector(topic, embedder)
         self.weight = float(o.get("weight", 0.7))
         self.lead_bonus = float(o.get("lead_bonus", 0.2))
-        self.repeat_bonus = float(o.get("repeat_bonus", 0.05))
+        self.repeat_bonus = float(o.get("repeat_bonus", 0.0))
+        self.lead_sentences = int(o.get("lead_sentences", 3))
+        self.central_count = max(1, int(o.get("central_count", 3)))
+        self.off_lead_floor = float(o.get("off_lead_floor", 0.7))
         self.max_repeat = int(o.get("max_repeat", 3))
         self.sim_low = float(o.get("sim_low", 0.2))
         self.sim_high = float(o.get("sim_high", 0.7))
@@ -54,13 +62,19 @@ class HybridDetector(Detector):
     def gate(self, doc: Document) -> bool:
         return not self.guards.quick_reject(doc)
 
-    def candidates(self, doc: Document) -> list[tuple[int, str]]:
-        """(passage index, sentence) pairs that pass the guards."""
+    def candidates(self, doc: Document) -> list[tuple[int, int, str]]:
+        """(passage index, sentence index in the document, sentence) that pass the guards."""
         if self.guards.quick_reject(doc):
             return []
-        return [
-            (i, s) for i, p in enumerate(doc.passages) for s in self.guards.qualifying_sentences(p)
-        ]
+        out: list[tuple[int, int, str]] = []
+        n = 0
+        for i, passage in enumerate(doc.passages):
+            ok = set(self.guards.qualifying_sentences(passage))
+            for sent in sentences(passage) or [passage]:
+                if sent in ok:
+                    out.append((i, n, sent))
+                n += 1
+        return out
 
     def sentence_scores(self, vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Base score, classifier probability and nearest-anchor index per sentence vector."""
@@ -77,7 +91,7 @@ class HybridDetector(Detector):
 
     def detect(self, batch: Batch) -> list[Decision]:
         cands = [self.candidates(d) for d in batch.docs]
-        flat = [s for c in cands for _, s in c]
+        flat = [s for c in cands for _, _, s in c]
         vecs = self.embedder.encode(flat)
         out: list[Decision] = []
         start = 0
@@ -88,11 +102,13 @@ class HybridDetector(Detector):
             v = vecs[start : start + len(cand)]
             start += len(cand)
             base, prob, which = self.sentence_scores(v)
-            lead = np.array([self.lead_bonus if i == 0 else 0.0 for i, _ in cand])
+            in_lead = np.array([n < self.lead_sentences for _, n, _ in cand])
             extra = self.repeat_bonus * min(len(cand) - 1, self.max_repeat)
-            scores = np.clip(base + lead + extra, 0, 1)
+            scores = np.clip(base + self.lead_bonus * in_lead + extra, 0, 1)
+            central = 1.0 if in_lead.any() else min(1.0, len(cand) / self.central_count)
+            scores = scores * (self.off_lead_floor + (1 - self.off_lead_floor) * central)
             k = int(np.argmax(scores))
-            p, sentence = cand[k]
+            p, _, sentence = cand[k]
             score = float(scores[k])
             out.append(
                 Decision(
@@ -108,6 +124,7 @@ class HybridDetector(Detector):
                         "classifier": round(float(prob[k]), 3),
                         "base": round(float(base[k]), 3),
                         "candidates": len(cand),
+                        "centrality": round(central, 3),
                     },
                 )
             )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from newswatch.notify.base import DeliveryError
-from newswatch.notify.blocks import notice_message
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -14,6 +12,8 @@ from newswatch.delivery import DeliveryReport, deliver_pending
 from newswatch.health import health_notices
 from newswatch.http import Fetcher
 from newswatch.notify import build_notifier
+from newswatch.notify.base import DeliveryError
+from newswatch.notify.blocks import notice_message
 from newswatch.report import pass_markdown
 from newswatch.runtime import embedder_for, scorer_for
 from newswatch.store import Store
@@ -46,6 +46,23 @@ def deliver(store: Store, notifier, config: Config) -> DeliveryReport:
     return deliver_pending(store, notifier, config.topics)
 
 
+def tally_fetched(fetched, stats: pipeline.PassStats, per_source: dict[str, list[int]], log):
+    """Count fallbacks and failures per source; the articles with something to analyse."""
+    articles = []
+    for article, problem in fetched:
+        counts = per_source.setdefault(article.source, [0, 0])
+        counts[0] += 1
+        if article.extraction != "page":
+            stats.extraction_fallbacks += 1
+            counts[1] += 1
+        if problem:
+            stats.fetch_failures += 1
+            log.info("page fallback to feed summary: %s", problem)
+        if article.text or article.title:
+            articles.append(article)
+    return articles
+
+
 @flow(name="newswatch-pass", log_prints=False)
 def monitor_pass(
     config_dir: str | None = None,
@@ -54,12 +71,13 @@ def monitor_pass(
 ) -> dict:
     """One pass over every (or this shard's) source; returns the pass summary."""
     log = get_run_logger()
-    config = load_config(config_dir)
     stats = pipeline.PassStats()
-    store = Store(config.settings.store.url)
-    fetcher = Fetcher(config.settings.network)
-    notifier = build_notifier(config.settings.slack, alerts_jsonl=alerts_jsonl)
-    pass_id = store.start_pass()
+    with stats.timed("setup"):
+        config = load_config(config_dir)
+        store = Store(config.settings.store.url)
+        fetcher = Fetcher(config.settings.network)
+        notifier = build_notifier(config.settings.slack, alerts_jsonl=alerts_jsonl)
+        pass_id = store.start_pass()
     try:
         with stats.timed("poll"):
             polls = poll_sources(config, fetcher, store, shard)
@@ -72,39 +90,38 @@ def monitor_pass(
             stats.sources_not_modified += int(p.not_modified)
         with stats.timed("store"):
             items = pipeline.new_items(polls, store)
-        with stats.timed("fetch+extract"):
-            fetched = fetch_articles(items, fetcher, config)
-        articles = []
         per_source: dict[str, list[int]] = {}
-        for article, problem in fetched:
-            counts = per_source.setdefault(article.source, [0, 0])
-            counts[0] += 1
-            if article.extraction != "page":
-                stats.extraction_fallbacks += 1
-                counts[1] += 1
-            if problem:
-                stats.fetch_failures += 1
-                log.info("page fallback to feed summary: %s", problem)
-            if article.text or article.title:
-                articles.append(article)
-        analysed = analyse(articles, config, stats)
+        seen: dict[str, str] = {}
+        # Chunks bound memory (only extracted text is kept) and keep encode batches large.
+        for chunk in pipeline.chunks(items):
+            with stats.timed("fetch+extract"):
+                fetched = fetch_articles(chunk, fetcher, config)
+            articles = tally_fetched(fetched, stats, per_source, log)
+            with stats.timed("store"):
+                articles, _unchanged = pipeline.drop_known(articles, store, seen)
+            analysed = analyse(articles, config, stats)
+            with stats.timed("store"):
+                record(analysed, config, store, stats)
+                store.mark_seen((it.url, pipeline.canonical_url(it.url)) for it in chunk)
         with stats.timed("store"):
-            record(analysed, config, store, stats)
-            store.mark_seen((it.url, pipeline.canonical_url(it.url)) for it in items)
             new_by_source = {}
             for it in items:
                 new_by_source[it.source] = new_by_source.get(it.source, 0) + 1
-            for p in polls:
-                store.record_poll(
-                    p.source.name,
-                    ok=p.error is None,
-                    error=p.error,
-                    items=len(p.items),
-                    new_items=new_by_source.get(p.source.name, 0),
-                    etag=p.etag,
-                    last_modified=p.last_modified,
-                    not_modified=p.not_modified,
-                )
+            store.record_polls(
+                [
+                    dict(
+                        name=p.source.name,
+                        ok=p.error is None,
+                        error=p.error,
+                        items=len(p.items),
+                        new_items=new_by_source.get(p.source.name, 0),
+                        etag=p.etag,
+                        last_modified=p.last_modified,
+                        not_modified=p.not_modified,
+                    )
+                    for p in polls
+                ]
+            )
             for name, (total, failed) in per_source.items():
                 store.record_extraction(name, total, failed)
             stats.notices = health_notices(

@@ -184,6 +184,30 @@ def extract_page(html: str, url: str | None = None) -> tuple[str, str, datetime 
     return text, " ".join(title.split()), day, paywalled
 
 
+def warm_up() -> None:
+    """Pay trafilatura's and py3langid's first-call costs (imports, model load) up front."""
+    extract_page("<html><body><p>" + "Warm up text for the extractor. " * 20 + "</p></body></html>")
+    detect_language("Warm up text for the language identifier, long enough to classify.")
+
+
+def extract_or_fallback(
+    item: FeedItem,
+    html: str | None,
+    final_url: str | None,
+    min_text_chars: int = 400,
+    fetched_at: datetime | None = None,
+) -> tuple[Article, str]:
+    """(article, problem): a pathological page falls back to the feed summary, never raises.
+
+    Module-level and picklable so a process pool can run it.
+    """
+    try:
+        return extract_article(item, html, final_url, min_text_chars, fetched_at), ""
+    except Exception as exc:  # a pathological page must not cost the others
+        problem = f"{item.url}: extraction failed: {type(exc).__name__}: {exc}"
+        return extract_article(item, None, None, min_text_chars=min_text_chars), problem
+
+
 def extract_article(
     item: FeedItem,
     html: str | None,

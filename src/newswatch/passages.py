@@ -28,8 +28,25 @@ def paragraphs(text: str) -> list[str]:
     return [p for p in out if p]
 
 
+# Tokens after which a full stop does not end a sentence ("U.N. Security Council", "Mr. Kim").
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:[A-Z]\.){1,3}|\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Lt|Col|Sgt|Capt|Gov|Sen|Rep|St|Jr|Sr|"
+    r"Inc|Corp|Co|Ltd|No|Vol|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|vs|approx)\.)$"
+)
+
+
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(normalise_ws(text)) if s.strip()]
+    """Split on sentence ends, keeping abbreviations and initials inside their sentence."""
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(normalise_ws(text)):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if out and _ABBREVIATION.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 def split_passages(

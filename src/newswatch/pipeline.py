@@ -7,9 +7,13 @@ page is reported and the pass goes on.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import threading
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,7 +25,7 @@ from newswatch.embed import Embedder
 from newswatch.http import Fetcher, FetchError
 from newswatch.models import Article, Decision, FeedItem
 from newswatch.sources import SOURCE_KINDS
-from newswatch.store import Store, utcnow
+from newswatch.store import Store, text_hash, utcnow
 from newswatch.stories import StoryIndex, document_vector
 from newswatch.urls import canonical_url
 
@@ -137,25 +141,81 @@ def new_items(polls: Iterable[SourcePoll], store: Store) -> list[FeedItem]:
 
 # -- fetch + extract ----------------------------------------------------------------
 
+# trafilatura is pure Python + lxml: threads serialise on the GIL, so big batches are
+# extracted in a small process pool (started once per process, like the model); small
+# batches stay in the fetch threads, where a pool's start-up would cost more than it saves.
+MIN_ITEMS_FOR_PROCESSES = 16
+CHUNK_SIZE = 200  # items fetched, extracted, embedded and stored together (bounded memory)
+_POOL_LOCK = threading.Lock()
+_EXTRACT_POOL: ProcessPoolExecutor | None = None
 
-def fetch_article(item: FeedItem, fetcher: Fetcher, min_text_chars: int) -> tuple[Article, str]:
-    """(article, problem) where problem is '' or why the page could not be used."""
-    from newswatch.extract import extract_article
 
-    html, final_url, problem = None, None, ""
+def extraction_pool() -> ProcessPoolExecutor | None:
+    """The process-wide extraction pool, or None on a single core."""
+    global _EXTRACT_POOL
+    workers = min(2, os.cpu_count() or 1)
+    if workers < 2:
+        return None
+    with _POOL_LOCK:
+        if _EXTRACT_POOL is None:
+            # forkserver, not fork: this process has torch and Prefect threads running.
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["newswatch.extract"])
+            _EXTRACT_POOL = ProcessPoolExecutor(workers, mp_context=ctx)
+        return _EXTRACT_POOL
+
+
+def _discard_pool(pool: ProcessPoolExecutor) -> None:
+    """Forget a broken pool (a worker died) so the next use starts a fresh one."""
+    global _EXTRACT_POOL
+    with _POOL_LOCK:
+        if _EXTRACT_POOL is pool:
+            _EXTRACT_POOL = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def warm_up_extraction(processes: bool = True) -> None:
+    """Pay extraction's start-up (imports, language model, pool workers) before a pass."""
+    from newswatch.extract import warm_up
+
+    warm_up()
+    pool = extraction_pool() if processes else None
+    if pool is not None:
+        list(pool.map(_noop, range(pool._max_workers)))
+
+
+def _noop(_i: int) -> None:
+    return None
+
+
+def fetch_page(item: FeedItem, fetcher: Fetcher) -> tuple[str | None, str | None, str]:
+    """(html, final url, problem) where problem is '' or why the page could not be fetched."""
     try:
         res = fetcher.get(item.url)
-        html, final_url = res.text, res.url
     except FetchError as exc:
-        problem = f"{item.url}: {exc.reason}"
-    try:
-        article = extract_article(
-            item, html, final_url, min_text_chars=min_text_chars, fetched_at=utcnow()
-        )
-    except Exception as exc:  # a pathological page must not cost the others
-        problem = problem or f"{item.url}: extraction failed: {type(exc).__name__}: {exc}"
-        article = extract_article(item, None, None, min_text_chars=min_text_chars)
-    return article, problem
+        return None, None, f"{item.url}: {exc.reason}"
+    return res.text, res.url, ""
+
+
+def fetch_article(
+    item: FeedItem,
+    fetcher: Fetcher,
+    min_text_chars: int,
+    pool: ProcessPoolExecutor | None = None,
+) -> tuple[Article, str]:
+    """(article, problem) where problem is '' or why the page could not be used."""
+    from newswatch.extract import extract_or_fallback
+
+    html, final_url, problem = fetch_page(item, fetcher)
+    args = (item, html, final_url, min_text_chars, utcnow())
+    if pool is not None and html:
+        try:
+            article, failed = pool.submit(extract_or_fallback, *args).result()
+            return article, problem or failed
+        except BrokenProcessPool:
+            _discard_pool(pool)
+    article, failed = extract_or_fallback(*args)
+    return article, problem or failed
 
 
 def fetch_articles(
@@ -163,8 +223,34 @@ def fetch_articles(
 ) -> list[tuple[Article, str]]:
     if not items:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(items)))) as pool:
-        return list(pool.map(lambda it: fetch_article(it, fetcher, min_text_chars), items))
+    pool = extraction_pool() if len(items) >= MIN_ITEMS_FOR_PROCESSES else None
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(items)))) as threads:
+        return list(threads.map(lambda it: fetch_article(it, fetcher, min_text_chars, pool), items))
+
+
+def chunks(items: Sequence[FeedItem], size: int = CHUNK_SIZE) -> Iterator[Sequence[FeedItem]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def drop_known(
+    articles: Sequence[Article], store: Store, seen: dict[str, str]
+) -> tuple[list[Article], int]:
+    """Articles worth embedding: not stored, nor earlier in this pass, with the same text.
+
+    A new listed URL often resolves to a stored article (tracking parameters, a
+    redirect): when its text is unchanged the store would skip it anyway, so its
+    embedding would be wasted. Returns (kept, how many were dropped).
+    """
+    stored = store.get_text_hashes([a.canonical_url for a in articles])
+    kept = []
+    for a in articles:
+        h = text_hash(a.title, a.text)
+        if h in (seen.get(a.canonical_url), stored.get(a.canonical_url)):
+            continue
+        seen[a.canonical_url] = h
+        kept.append(a)
+    return kept, len(articles) - len(kept)
 
 
 # -- embed + detect -----------------------------------------------------------------
@@ -232,14 +318,16 @@ def record_and_enqueue(
     known = store.get_articles([a.article.canonical_url for a in analysed])
     by_id = {t.id: t for t in topics}
     default_channel = config.settings.slack.default_channel
+    rows = []
     for item in analysed:
-        art = item.article
-        prior = known.get(art.canonical_url)
+        prior = known.get(item.article.canonical_url)
         if prior is not None:
             story_id = prior.story_id
         else:
-            story_id, _ = index.assign(art.canonical_url, item.vector)
-        outcome = store.upsert_article(art, story_id, item.vector)
+            story_id, _ = index.assign(item.article.canonical_url, item.vector)
+        rows.append((item.article, story_id, item.vector))
+    outcomes = store.upsert_articles(rows)
+    for item, (art, story_id, _vec), outcome in zip(analysed, rows, outcomes, strict=True):
         if outcome == "new":
             stats.new_articles += 1
         elif outcome == "updated":

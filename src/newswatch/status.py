@@ -17,8 +17,8 @@ def _fmt(dt) -> str:
 def sources_table(config: Config, store: Store) -> Table:
     states = store.source_states()
     table = Table(title="sources")
+    table.add_column("name", no_wrap=True)
     for col in (
-        "name",
         "kind",
         "last success",
         "failures",

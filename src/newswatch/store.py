@@ -314,11 +314,30 @@ class Store:
     def mark_seen(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Remember listed URLs (and what they resolved to) so they are not fetched again."""
         now = utcnow()
+        todo = dict(pairs)
         with self.engine.begin() as conn:
-            for url, canonical in pairs:
-                exists = conn.execute(select(seen_urls.c.url).where(seen_urls.c.url == url)).first()
-                if not exists:
-                    _insert_ignore(conn, seen_urls, url=url, canonical_url=canonical, seen_at=now)
+            urls = list(todo)
+            for i in range(0, len(urls), 500):
+                chunk = urls[i : i + 500]
+                known = conn.execute(select(seen_urls.c.url).where(seen_urls.c.url.in_(chunk)))
+                for url in known.scalars():
+                    todo.pop(url, None)
+            for url, canonical in todo.items():
+                _insert_ignore(conn, seen_urls, url=url, canonical_url=canonical, seen_at=now)
+
+    def get_text_hashes(self, canonical_urls: Sequence[str]) -> dict[str, str]:
+        """canonical url -> text hash of the stored articles among `canonical_urls`."""
+        urls = list(dict.fromkeys(canonical_urls))
+        out: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for i in range(0, len(urls), 500):
+                rows = conn.execute(
+                    select(articles.c.canonical_url, articles.c.text_hash).where(
+                        articles.c.canonical_url.in_(urls[i : i + 500])
+                    )
+                )
+                out.update((u, h) for u, h in rows)
+        return out
 
     def get_articles(self, canonical_urls: Sequence[str]) -> dict[str, StoredArticle]:
         out: dict[str, StoredArticle] = {}
@@ -373,7 +392,27 @@ class Store:
 
     def upsert_article(self, article: Article, story_id: str, embedding: np.ndarray | None) -> str:
         """Insert or update one article; returns 'new', 'updated' or 'unchanged'."""
+        return self.upsert_articles([(article, story_id, embedding)])[0]
+
+    def upsert_articles(self, rows: Sequence[tuple[Article, str, np.ndarray | None]]) -> list[str]:
+        """Insert or update articles in ONE transaction; per row 'new', 'updated' or 'unchanged'.
+
+        One commit per pass chunk instead of one per article (each commit is an fsync).
+        Each insert still loses gracefully to a concurrent twin (savepoint + unique key).
+        """
         now = utcnow()
+        # Rows in key order: two overlapping passes then lock keys in the same order
+        # (no deadlock on PostgreSQL); outcomes are returned in the caller's order.
+        order = sorted(range(len(rows)), key=lambda i: rows[i][0].canonical_url)
+        outcomes = [""] * len(rows)
+        with self.engine.begin() as conn:
+            for i in order:
+                article, story_id, embedding = rows[i]
+                outcomes[i] = self._upsert(conn, article, story_id, embedding, now)
+        return outcomes
+
+    @staticmethod
+    def _upsert(conn, article: Article, story_id: str, embedding, now: datetime) -> str:
         h = text_hash(article.title, article.text)
         values = dict(
             url=article.url,
@@ -387,30 +426,27 @@ class Store:
             updated_at=now,
             embedding=embedding.astype(np.float32).tobytes() if embedding is not None else None,
         )
-        with self.engine.begin() as conn:
-            old = conn.execute(
-                select(articles.c.text_hash).where(
-                    articles.c.canonical_url == article.canonical_url
-                )
-            ).scalar()
-            if old is None:
-                inserted = _insert_ignore(
-                    conn,
-                    articles,
-                    canonical_url=article.canonical_url,
-                    story_id=story_id,
-                    fetched_at=article.fetched_at or now,
-                    **values,
-                )
-                return "new" if inserted else "unchanged"  # else another pass just stored it
-            if old == h:
-                return "unchanged"
-            conn.execute(
-                update(articles)
-                .where(articles.c.canonical_url == article.canonical_url)
-                .values(**values)
+        old = conn.execute(
+            select(articles.c.text_hash).where(articles.c.canonical_url == article.canonical_url)
+        ).scalar()
+        if old is None:
+            inserted = _insert_ignore(
+                conn,
+                articles,
+                canonical_url=article.canonical_url,
+                story_id=story_id,
+                fetched_at=article.fetched_at or now,
+                **values,
             )
-            return "updated"
+            return "new" if inserted else "unchanged"  # else another pass just stored it
+        if old == h:
+            return "unchanged"
+        conn.execute(
+            update(articles)
+            .where(articles.c.canonical_url == article.canonical_url)
+            .values(**values)
+        )
+        return "updated"
 
     def iter_articles(self, since: datetime | None = None) -> Iterable[StoredArticle]:
         q = select(articles).order_by(articles.c.fetched_at)
@@ -609,24 +645,57 @@ class Store:
         not_modified: bool = False,
     ) -> dict:
         """Update a source's health after a poll; returns the new state."""
-        now = utcnow()
         with self.engine.begin() as conn:
-            self._ensure_source(conn, name)
-            values: dict = {"last_attempt": now}
-            if ok:
-                values.update(last_success=now, consecutive_failures=0, last_error=None)
-                if not not_modified:
-                    values.update(items_last_poll=items, etag=etag, last_modified=last_modified)
-                if new_items:
-                    values["last_new_item_at"] = now
-            else:
-                values.update(
-                    consecutive_failures=source_state.c.consecutive_failures + 1,
-                    last_error=(error or "")[:2000],
-                )
-            conn.execute(update(source_state).where(source_state.c.name == name).values(**values))
+            self._record_poll(
+                conn,
+                name,
+                utcnow(),
+                ok=ok,
+                error=error,
+                items=items,
+                new_items=new_items,
+                etag=etag,
+                last_modified=last_modified,
+                not_modified=not_modified,
+            )
             row = conn.execute(select(source_state).where(source_state.c.name == name)).first()
             return dict(row._mapping)
+
+    def record_polls(self, polls: Sequence[dict]) -> None:
+        """`record_poll` for every source of a pass in ONE transaction (one commit, not 100)."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            for poll in sorted(polls, key=lambda p: p["name"]):  # stable lock order
+                self._record_poll(conn, now=now, **poll)
+
+    def _record_poll(
+        self,
+        conn,
+        name: str,
+        now: datetime,
+        *,
+        ok: bool,
+        error: str | None = None,
+        items: int = 0,
+        new_items: int = 0,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        not_modified: bool = False,
+    ) -> None:
+        self._ensure_source(conn, name)
+        values: dict = {"last_attempt": now}
+        if ok:
+            values.update(last_success=now, consecutive_failures=0, last_error=None)
+            if not not_modified:
+                values.update(items_last_poll=items, etag=etag, last_modified=last_modified)
+            if new_items:
+                values["last_new_item_at"] = now
+        else:
+            values.update(
+                consecutive_failures=source_state.c.consecutive_failures + 1,
+                last_error=(error or "")[:2000],
+            )
+        conn.execute(update(source_state).where(source_state.c.name == name).values(**values))
 
     def record_extraction(self, name: str, total: int, failures: int) -> None:
         with self.engine.begin() as conn:
