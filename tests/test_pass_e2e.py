@@ -97,3 +97,91 @@ def test_broken_feeds_are_reported_and_others_still_deliver(site, slack_env, tmp
     assert "/slow.xml" in failed["Hanging feed"]
     assert "/garbage.xml" in failed["Garbage feed"]
     assert len(_alerts(slack_env, "leader-foreign-visit")) == 1
+
+
+def _wire_copies() -> list[dict]:
+    """One wire story as three outlets run it: same facts, light rewrites."""
+    from newswatch.demo import demo_articles
+
+    first, second = (a for a in demo_articles() if a["slug"].startswith("kim-"))
+    third = {
+        **second,
+        "slug": "kim-victory-day-third-outlet",
+        "outlet": "Third Outlet",
+        "title": "Kim Jong Un accepts Kremlin invitation to Moscow victory parade",
+        "paragraphs": [
+            p.replace("Kremlin said", "Kremlin announced") for p in second["paragraphs"]
+        ],
+    }
+    return [first, second, third]
+
+
+def test_one_wire_story_from_three_outlets_is_one_alert_and_two_threaded_followups(
+    site, slack_env, tmp_path
+):
+    from flows.monitor import monitor_pass
+
+    copies = _wire_copies()
+    feeds = []
+    for i, article in enumerate(copies):
+        feeds.append(serve(site, [article], feed_path=f"/outlet{i}.xml"))
+    cfg = write_config(
+        tmp_path / "config",
+        store_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        sources=[{"name": a["outlet"], "url": f, "kind": "feed"} for a, f in zip(copies, feeds)],
+        slack_api_url=slack_env.api_url,
+    )
+    summary = monitor_pass(config_dir=str(cfg))
+
+    assert summary["new_articles"] == 3
+    visits = _alerts(slack_env, "leader-foreign-visit")
+    leads = [m for m in visits if not m.get("thread_ts")]
+    replies = [m for m in visits if m.get("thread_ts")]
+    assert len(leads) == 1, visits
+    assert len(replies) == 2
+    assert {r["thread_ts"] for r in replies} == {leads[0]["ts"]}
+    assert summary["alerts_queued"] == 1 and summary["followups_queued"] == 2
+
+
+def test_a_source_that_keeps_failing_raises_one_notice_then_one_recovery(site, slack_env, tmp_path):
+    from flows.monitor import monitor_pass
+
+    state = {"up": False}
+    good = serve(site, [visit_article()])
+    body = site._respond  # noqa: SLF001 - reuse the static feed route
+
+    def flaky(req):
+        if state["up"]:
+            return body(type(req)(req.method, "/feed.xml", req.headers))
+        return 503, {"Content-Type": "text/plain"}, b"maintenance"
+
+    site.add_handler("/flaky.xml", flaky)
+    cfg = write_config(
+        tmp_path / "config",
+        store_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        sources=[
+            {"name": "Flaky feed", "url": site.url("/flaky.xml"), "kind": "feed"},
+            {"name": "Good feed", "url": good, "kind": "feed"},
+        ],
+        slack_api_url=slack_env.api_url,
+        settings={"health": {"failures_before_notice": 2}},
+    )
+
+    def notices() -> list[str]:
+        return [
+            m["text"]
+            for m in slack_env.messages
+            if (m.get("metadata") or {}).get("event_type") != "newswatch_alert"
+        ]
+
+    for _ in range(3):
+        monitor_pass(config_dir=str(cfg))
+    broken = [n for n in notices() if "Flaky feed" in n]
+    assert len(broken) == 1 and "broken" in broken[0] and "503" in broken[0]
+
+    state["up"] = True
+    monitor_pass(config_dir=str(cfg))
+    monitor_pass(config_dir=str(cfg))
+    flaky_notices = [n for n in notices() if "Flaky feed" in n]
+    assert len(flaky_notices) == 2 and "recovered" in flaky_notices[1]
+    assert not [n for n in notices() if "Good feed" in n]
