@@ -128,7 +128,7 @@ def test_one_wire_story_from_three_outlets_is_one_alert_and_two_threaded_followu
     cfg = write_config(
         tmp_path / "config",
         store_url=f"sqlite:///{tmp_path / 'nw.db'}",
-        sources=[{"name": a["outlet"], "url": f, "kind": "feed"} for a, f in zip(copies, feeds)],
+        sources=[{"name": a["outlet"], "url": f, "kind": "feed"} for a, f in zip(copies, feeds, strict=False)],
         slack_api_url=slack_env.api_url,
     )
     summary = monitor_pass(config_dir=str(cfg))
@@ -185,3 +185,77 @@ def test_a_source_that_keeps_failing_raises_one_notice_then_one_recovery(site, s
     flaky_notices = [n for n in notices() if "Flaky feed" in n]
     assert len(flaky_notices) == 2 and "recovered" in flaky_notices[1]
     assert not [n for n in notices() if "Good feed" in n]
+
+
+def test_an_updated_article_is_rescored_but_alerts_only_when_its_match_changes(
+    site, slack_env, tmp_path
+):
+    """Same canonical article reached again (an /amp/ copy with rel=canonical), text changed."""
+    from flows.monitor import monitor_pass
+    from newswatch.demo import page_html, rss
+
+    visit = visit_article()
+    budget = {
+        "slug": "budget",
+        "outlet": "Loopback Wire",
+        "published": "2015-01-30T10:00:00Z",
+        "title": "Government outlines spending plans for the coming year",
+        "paragraphs": [
+            "The government outlined its spending plans on Friday, with more money for "
+            "railways and hospitals and a freeze on civil service hiring.",
+            "Opposition parties said the plans did too little for rural areas.",
+        ],
+    }
+
+    def publish(path: str, article: dict, canonical: str | None = None) -> None:
+        html = page_html(
+            article["title"], article["outlet"], article["published"], article["paragraphs"]
+        )
+        if canonical:
+            html = html.replace("</head>", f'<link rel="canonical" href="{canonical}"></head>')
+        site.add(path, html)
+
+    def list_feed(entries: list[tuple[str, dict]]) -> None:
+        xml = rss(site.base_url, [a for _, a in entries])
+        for path, a in entries:
+            xml = xml.replace(f"/news/{a['slug']}.html".encode(), path.encode())
+        site.add("/feed.xml", xml, content_type="application/rss+xml")
+
+    publish("/news/visit.html", visit)
+    publish("/news/budget.html", budget)
+    list_feed([("/news/visit.html", visit), ("/news/budget.html", budget)])
+    cfg = write_config(
+        tmp_path / "config",
+        store_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        sources=[{"name": "Loopback Wire", "url": site.url("/feed.xml"), "kind": "feed"}],
+        slack_api_url=slack_env.api_url,
+    )
+    monitor_pass(config_dir=str(cfg))
+    assert len(_alerts(slack_env, "leader-foreign-visit")) == 1
+
+    # the visit story gains a paragraph; the budget story turns into a visit announcement
+    extra = (
+        "Kremlin officials said on Thursday that preparations for the parade were under "
+        "way and that the full list of foreign guests would be published in April."
+    )
+    paragraphs = visit["paragraphs"]
+    updated_visit = {**visit, "paragraphs": [*paragraphs[:2], extra, *paragraphs[2:]]}
+    updated_budget = {
+        **budget,
+        "title": "Prime minister to visit Japan after budget, office says",
+        "paragraphs": [
+            "The prime minister will travel to Tokyo next week for talks with the Japanese "
+            "prime minister on trade and security, her office said on Friday, after "
+            "outlining the government's spending plans.",
+            *budget["paragraphs"],
+        ],
+    }
+    publish("/amp/visit.html", updated_visit, canonical=site.url("/news/visit.html"))
+    publish("/amp/budget.html", updated_budget, canonical=site.url("/news/budget.html"))
+    list_feed([("/amp/visit.html", updated_visit), ("/amp/budget.html", updated_budget)])
+    summary = monitor_pass(config_dir=str(cfg))
+
+    assert summary["updated_articles"] == 2 and summary["new_articles"] == 0
+    visits = _alerts(slack_env, "leader-foreign-visit")
+    assert len(visits) == 2  # the visit did not re-alert; the budget story now matches
+    assert "Japan" in str(visits[1]["blocks"])
