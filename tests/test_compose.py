@@ -50,7 +50,8 @@ def test_compose_wires_postgres_prefect_and_workers():
     worker = services["newswatch-worker"]
     assert "./config:/app/config:ro" in worker["volumes"]
     assert worker["environment"]["NEWSWATCH_STORE_URL"].startswith("postgresql")
-    assert "postgresql" in services["prefect-server"]["environment"][
-        "PREFECT_API_DATABASE_CONNECTION_URL"
-    ]
+    assert (
+        "postgresql"
+        in services["prefect-server"]["environment"]["PREFECT_API_DATABASE_CONNECTION_URL"]
+    )
     assert spec["volumes"] and (ROOT / "Dockerfile").exists()

@@ -128,7 +128,10 @@ def test_one_wire_story_from_three_outlets_is_one_alert_and_two_threaded_followu
     cfg = write_config(
         tmp_path / "config",
         store_url=f"sqlite:///{tmp_path / 'nw.db'}",
-        sources=[{"name": a["outlet"], "url": f, "kind": "feed"} for a, f in zip(copies, feeds, strict=False)],
+        sources=[
+            {"name": a["outlet"], "url": f, "kind": "feed"}
+            for a, f in zip(copies, feeds, strict=True)
+        ],
         slack_api_url=slack_env.api_url,
     )
     summary = monitor_pass(config_dir=str(cfg))
