@@ -11,7 +11,7 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 from newswatch.config import SourceConfig
-from newswatch.http import Fetcher, FetchError
+from newswatch.http import Fetcher, FetchError, FetchResult
 from newswatch.models import FeedItem
 from newswatch.urls import UnsafeURLError
 
@@ -36,7 +36,12 @@ class PollResult:
 
 
 class Source(ABC):
-    """One configured source; poll() raises only SourceError or FetchError."""
+    """One configured source; poll() raises only SourceError or FetchError.
+
+    `poll` is the same for every kind (conditional GET of the configured URL,
+    dedupe, unsafe-link filter, newest first, capped); a kind only says how a
+    fetched document turns into items.
+    """
 
     kind: ClassVar[str]
 
@@ -44,9 +49,19 @@ class Source(ABC):
         self.config = config
 
     @abstractmethod
+    def items_from(self, result: FetchResult, fetcher: Fetcher) -> tuple[list[FeedItem], list[str]]:
+        """(items, warnings) listed by the fetched document; may fetch more (child sitemaps)."""
+
     def poll(
         self, fetcher: Fetcher, etag: str | None = None, last_modified: str | None = None
-    ) -> PollResult: ...
+    ) -> PollResult:
+        result = fetcher.get(self.config.url, trusted=True, etag=etag, last_modified=last_modified)
+        if result.not_modified:
+            return PollResult((), result.etag, result.last_modified, True, ())
+        items, warnings = self.items_from(result, fetcher)
+        unique = list({item.url: item for item in reversed(items)}.values())[::-1]
+        kept = newest_first(safe_items(fetcher, unique, warnings), self.config.max_items)
+        return PollResult(tuple(kept), result.etag, result.last_modified, False, tuple(warnings))
 
 
 def safe_items(fetcher: Fetcher, items: list[FeedItem], warnings: list[str]) -> list[FeedItem]:

@@ -11,14 +11,11 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from newswatch.http import Fetcher
+from newswatch.http import Fetcher, FetchResult
 from newswatch.models import FeedItem
 from newswatch.sources.base import (
-    PollResult,
     Source,
     SourceError,
-    newest_first,
-    safe_items,
     strip_html,
 )
 
@@ -126,13 +123,5 @@ def parse_feed(content: bytes, base_url: str, source_name: str) -> tuple[list[Fe
 class FeedSource(Source):
     kind = "feed"
 
-    def poll(
-        self, fetcher: Fetcher, etag: str | None = None, last_modified: str | None = None
-    ) -> PollResult:
-        result = fetcher.get(self.config.url, trusted=True, etag=etag, last_modified=last_modified)
-        if result.not_modified:
-            return PollResult((), result.etag, result.last_modified, True, ())
-        items, warnings = parse_feed(result.content, result.url, self.config.name)
-        unique = list({item.url: item for item in reversed(items)}.values())[::-1]
-        items = newest_first(safe_items(fetcher, unique, warnings), self.config.max_items)
-        return PollResult(tuple(items), result.etag, result.last_modified, False, tuple(warnings))
+    def items_from(self, result: FetchResult, fetcher: Fetcher) -> tuple[list[FeedItem], list[str]]:
+        return parse_feed(result.content, result.url, self.config.name)

@@ -7,15 +7,12 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import html as lxml_html
 
-from newswatch.http import Fetcher
+from newswatch.http import Fetcher, FetchResult
 from newswatch.models import FeedItem
 from newswatch.sources.base import (
-    PollResult,
     Source,
     SourceError,
     date_from_url,
-    newest_first,
-    safe_items,
 )
 from newswatch.urls import normalize_url, site_of
 
@@ -226,12 +223,5 @@ def discover_links(html: str, base_url: str, source_name: str) -> tuple[list[Fee
 class PageSource(Source):
     kind = "page"
 
-    def poll(
-        self, fetcher: Fetcher, etag: str | None = None, last_modified: str | None = None
-    ) -> PollResult:
-        result = fetcher.get(self.config.url, trusted=True, etag=etag, last_modified=last_modified)
-        if result.not_modified:
-            return PollResult((), result.etag, result.last_modified, True, ())
-        items, warnings = discover_links(result.text, result.url, self.config.name)
-        items = newest_first(safe_items(fetcher, items, warnings), self.config.max_items)
-        return PollResult(tuple(items), result.etag, result.last_modified, False, tuple(warnings))
+    def items_from(self, result: FetchResult, fetcher: Fetcher) -> tuple[list[FeedItem], list[str]]:
+        return discover_links(result.text, result.url, self.config.name)

@@ -10,16 +10,13 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from newswatch.http import Fetcher, FetchError
+from newswatch.http import Fetcher, FetchError, FetchResult
 from newswatch.models import FeedItem
 from newswatch.sources.base import (
-    PollResult,
     Source,
     SourceError,
     date_from_url,
-    newest_first,
     parse_w3c_datetime,
-    safe_items,
     strip_html,
 )
 
@@ -139,12 +136,7 @@ def _newest_children(children: list[tuple[str, datetime | None]]) -> list[str]:
 class SitemapSource(Source):
     kind = "sitemap"
 
-    def poll(
-        self, fetcher: Fetcher, etag: str | None = None, last_modified: str | None = None
-    ) -> PollResult:
-        result = fetcher.get(self.config.url, trusted=True, etag=etag, last_modified=last_modified)
-        if result.not_modified:
-            return PollResult((), result.etag, result.last_modified, True, ())
+    def items_from(self, result: FetchResult, fetcher: Fetcher) -> tuple[list[FeedItem], list[str]]:
         root = parse_sitemap(result.content, result.url, self.config.name)
         items, warnings = list(root.items), list(root.warnings)
         queue = [(url, 1) for url in _newest_children(root.children)]
@@ -168,10 +160,4 @@ class SitemapSource(Source):
             raise SourceError(
                 self.config.url, f"no child sitemap could be read; first: {failures[0]}"
             )
-        unique: dict[str, FeedItem] = {}
-        for item in items:
-            unique.setdefault(item.url, item)
-        kept = newest_first(
-            safe_items(fetcher, list(unique.values()), warnings), self.config.max_items
-        )
-        return PollResult(tuple(kept), result.etag, result.last_modified, False, tuple(warnings))
+        return items, warnings
