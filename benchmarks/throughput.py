@@ -248,6 +248,20 @@ def peak_rss_mb() -> tuple[float, float]:
     return me, kids
 
 
+def extraction_workers_peak_mb() -> list[float]:
+    """Peak RSS (VmHWM) of the live extraction pool workers, which getrusage does not see."""
+    from newswatch import pipeline
+
+    pool = pipeline._EXTRACT_POOL
+    out = []
+    for pid in list((pool._processes or {}) if pool is not None else ()):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    out.append(int(line.split()[1]) / 1024)
+    return out
+
+
 def current_rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -390,7 +404,8 @@ def report(args, summary, pass_s, quiet, quiet_s, n_quiet, **k) -> None:
     )
     print(
         f"  peak RSS: {me:.0f} MB (this process; {k['rss_before']:.0f} MB after model load), "
-        f"children {kids:.0f} MB"
+        f"children {kids:.0f} MB, extraction workers "
+        + ", ".join(f"{w:.0f} MB" for w in extraction_workers_peak_mb())
     )
     print("  summary: " + json.dumps({"timings": t, "passages_embedded": summary.get(
         "passages_embedded")}))  # fmt: skip
