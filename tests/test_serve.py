@@ -87,8 +87,10 @@ def prefect_server(tmp_path):
         log.close()
 
 
-def _runs(api: str) -> list[dict]:
-    r = requests.post(f"{api}/flow_runs/filter", json={"limit": 50}, timeout=5)
+def _runs(api: str, *states: str) -> list[dict]:
+    """Flow runs in the given state types (the API lists future scheduled runs first)."""
+    query = {"limit": 50, "flow_runs": {"state": {"type": {"any_": list(states)}}}}
+    r = requests.post(f"{api}/flow_runs/filter", json=query, timeout=5)
     r.raise_for_status()
     return r.json()
 
@@ -122,12 +124,15 @@ def test_serve_runs_on_schedule_delivers_once_and_stops_cleanly(
         try:
 
             def two_completed():
-                done = [
-                    r for r in _runs(prefect_server) if r["state_type"] == "COMPLETED" and r["name"]
-                ]
-                return len(done) >= 2
+                return len(_runs(prefect_server, "COMPLETED")) >= 2
 
-            _wait_for(two_completed, 240, "two completed scheduled runs", proc)
+            try:
+                _wait_for(two_completed, 240, "two completed scheduled runs", proc)
+            except AssertionError as exc:
+                raise AssertionError(
+                    f"{exc}\n--- serve log ---\n{log.read_text()[-3000:]}\n"
+                    f"--- failed runs ---\n{_runs(prefect_server, 'FAILED', 'CRASHED')}"
+                ) from None
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
@@ -138,10 +143,9 @@ def test_serve_runs_on_schedule_delivers_once_and_stops_cleanly(
     output = log.read_text()
     assert code == 0, output
     assert "newswatch serve stopped" in output
-    runs = _runs(prefect_server)
-    completed = [r for r in runs if r["state_type"] == "COMPLETED"]
-    assert len(completed) >= 2
-    assert not [r for r in runs if r["state_type"] in ("FAILED", "CRASHED")], runs
+    assert len(_runs(prefect_server, "COMPLETED")) >= 2
+    failed = _runs(prefect_server, "FAILED", "CRASHED")
+    assert not failed, failed
     alerts = [
         m
         for m in slack_server.messages

@@ -263,10 +263,19 @@ class Store:
 
             @event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+                # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs:
+                # take control so a transaction (and its savepoints) is one atomic unit.
+                dbapi_conn.isolation_level = None
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA busy_timeout=30000")
                 cur.close()
+
+            @event.listens_for(self.engine, "begin")
+            def _sqlite_begin(conn):  # noqa: ANN001
+                # IMMEDIATE: take the write lock up front, so two passes never both read
+                # "no lead yet" and then race to write (SQLite has no row locks).
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         if create:
             self.migrate()
