@@ -193,3 +193,9 @@ def test_demo_shows_alerts_without_network_or_slack():
     assert "EU ministers agree to extend sanctions" in out
     assert "League sanctions club" not in out  # sport "sanctions" never alerts
     assert "Foreign minister begins" not in out  # ministers are not leaders
+
+
+def test_run_rejects_a_bad_shard_before_running(config_dir):
+    result = runner.invoke(app, ["run", "--shard", "3/3", "--config-dir", str(config_dir)])
+    assert result.exit_code == 2
+    assert "--shard: shard must be i/n" in result.output

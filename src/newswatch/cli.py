@@ -70,6 +70,7 @@ def run(
 ) -> None:
     """Run ONE monitoring pass as a Prefect flow, then print its summary."""
     cfg = _load(config_dir)
+    _check_shard(cfg, shard)
     from flows.monitor import monitor_pass
 
     summary = monitor_pass(
@@ -78,6 +79,16 @@ def run(
         alerts_jsonl=str(alerts_jsonl) if alerts_jsonl else None,
     )
     _print_summary(summary)
+
+
+def _check_shard(cfg: Config, shard: str | None) -> None:
+    from newswatch.pipeline import shard_sources
+
+    try:
+        shard_sources(cfg.sources, shard)
+    except ValueError as exc:
+        err.print(f"--shard: {exc}")
+        raise typer.Exit(2) from None
 
 
 def _print_summary(summary: dict) -> None:
@@ -238,6 +249,7 @@ def serve(
     from newswatch.service import serve as serve_deployments
 
     cfg = _load(config_dir)
+    _check_shard(cfg, shard)
     err.print(f"serving newswatch: {schedule_kwargs(cfg)}; Ctrl-C to stop")
     serve_deployments(cfg, shard=shard)
     err.print("newswatch serve stopped")

@@ -96,7 +96,10 @@ def shard_sources(sources: Sequence[SourceConfig], shard: str | None) -> list[So
     """Sources of shard `i/n` (stable by name), so several workers share the polling."""
     if not shard:
         return list(sources)
-    i, n = (int(x) for x in shard.split("/"))
+    try:
+        i, n = (int(x) for x in shard.split("/"))
+    except ValueError:
+        i, n = -1, 0
     if not (n >= 1 and 0 <= i < n):
         raise ValueError(f"shard must be i/n with 0 <= i < n, got {shard!r}")
     import zlib
