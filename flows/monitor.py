@@ -136,6 +136,7 @@ def monitor_pass(
             report = deliver(store, notifier, config)
         stats.alerts_sent = report.sent
         stats.alerts_pending = report.pending
+        stats.alerts_held = report.held
         if report.pending or report.failed:
             stats.delivery_problem = (
                 f"{report.pending} alert(s) queued for the next pass"

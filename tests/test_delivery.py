@@ -134,7 +134,8 @@ def test_digest_topic_sends_one_message_per_period(store, slack_server):
     digest_topic = Topic(**{**TOPIC.__dict__, "delivery": "digest", "digest_period_minutes": 30})
     for i in range(3):
         enqueue(store, f"https://news.example/{i}", story=f"s{i}", delivery="digest")
-    assert deliver_pending(store, notifier(slack_server), [digest_topic]).sent == 0
+    first = deliver_pending(store, notifier(slack_server), [digest_topic])
+    assert (first.sent, first.held, first.pending, first.problem) == (0, 3, 0, "")
     later = utcnow() + timedelta(minutes=31)
     report = deliver_pending(store, notifier(slack_server), [digest_topic], now=later)
     assert report.sent == 3

@@ -26,6 +26,7 @@ class DeliveryReport:
     sent: int = 0
     pending: int = 0
     failed: int = 0
+    held: int = 0  # digest-topic alerts waiting for their period: expected, not a problem
     problem: str = ""  # one line for the pass summary when something stays queued
 
 
@@ -123,7 +124,10 @@ def deliver_pending(
     for topic_id, group in digests.items():
         topic = by_topic.get(topic_id)
         period = timedelta(minutes=topic.digest_period_minutes if topic else 60)
-        if broken or min(r.created_at for r in group) + period > now:
+        if min(r.created_at for r in group) + period > now:
+            report.held += len(group)
+            continue
+        if broken:
             report.pending += len(group)
             continue
         claimed = [r for r in group if store.claim_alert(r, token)]

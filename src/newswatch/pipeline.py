@@ -48,6 +48,7 @@ class PassStats:
     followups_queued: int = 0
     alerts_sent: int = 0
     alerts_pending: int = 0
+    alerts_held: int = 0  # waiting for their topic's digest period
     delivery_problem: str = ""
     notices: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
@@ -76,6 +77,8 @@ class PassStats:
         )
         if self.alerts_pending:
             line += f", queued for retry: {self.alerts_pending}"
+        if self.alerts_held:
+            line += f", held for digest: {self.alerts_held}"
         return line
 
 
