@@ -8,10 +8,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from newswatch.config import load_config
+from newswatch.delivery import send_notices
 from newswatch.health_report import health_report_text
 from newswatch.notify import build_notifier
-from newswatch.notify.base import DeliveryError
-from newswatch.notify.blocks import notice_message
 from newswatch.store import Store
 
 
@@ -25,10 +24,8 @@ def source_health_report(config_dir: str | None = None) -> str:
     finally:
         store.close()
     notifier = build_notifier(config.settings.slack)
-    try:
-        notifier.send(notice_message(config.settings.slack.default_channel, text))
-    except DeliveryError as exc:
-        get_run_logger().warning("health report not delivered: %s", exc.reason)
+    for problem in send_notices(notifier, config.settings.slack.default_channel, [text]):
+        get_run_logger().warning(problem)
     with contextlib.suppress(Exception):  # an artifact is a nicety, never a failure
         create_markdown_artifact(key="newswatch-source-health", markdown=text)
     return text

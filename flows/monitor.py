@@ -8,12 +8,9 @@ from prefect.cache_policies import NO_CACHE
 
 from newswatch import pipeline
 from newswatch.config import Config, load_config
-from newswatch.delivery import DeliveryReport, deliver_pending
-from newswatch.health import health_notices
+from newswatch.delivery import DeliveryReport, deliver_pending, send_notices
 from newswatch.http import Fetcher
 from newswatch.notify import build_notifier
-from newswatch.notify.base import DeliveryError
-from newswatch.notify.blocks import notice_message
 from newswatch.report import pass_markdown
 from newswatch.runtime import embedder_for, scorer_for
 from newswatch.store import Store
@@ -46,23 +43,6 @@ def deliver(store: Store, notifier, config: Config) -> DeliveryReport:
     return deliver_pending(store, notifier, config.topics)
 
 
-def tally_fetched(fetched, stats: pipeline.PassStats, per_source: dict[str, list[int]], log):
-    """Count fallbacks and failures per source; the articles with something to analyse."""
-    articles = []
-    for article, problem in fetched:
-        counts = per_source.setdefault(article.source, [0, 0])
-        counts[0] += 1
-        if article.extraction != "page":
-            stats.extraction_fallbacks += 1
-            counts[1] += 1
-        if problem:
-            stats.fetch_failures += 1
-            log.info("page fallback to feed summary: %s", problem)
-        if article.text or article.title:
-            articles.append(article)
-    return articles
-
-
 @flow(name="newswatch-pass", log_prints=False)
 def monitor_pass(
     config_dir: str | None = None,
@@ -81,13 +61,9 @@ def monitor_pass(
     try:
         with stats.timed("poll"):
             polls = poll_sources(config, fetcher, store, shard)
-        stats.sources_polled = len(polls)
-        for p in polls:
-            if p.error:
-                stats.sources_failed.append((p.source.name, p.error))
-                log.warning("source %s failed: %s", p.source.name, p.error)
-            stats.items_listed += len(p.items)
-            stats.sources_not_modified += int(p.not_modified)
+        stats.take_polls(polls)
+        for name, error in stats.sources_failed:
+            log.warning("source %s failed: %s", name, error)
         with stats.timed("store"):
             items = pipeline.new_items(polls, store)
         per_source: dict[str, list[int]] = {}
@@ -96,7 +72,7 @@ def monitor_pass(
         for chunk in pipeline.chunks(items):
             with stats.timed("fetch+extract"):
                 fetched = fetch_articles(chunk, fetcher, config)
-            articles = tally_fetched(fetched, stats, per_source, log)
+            articles = pipeline.tally_fetched(fetched, stats, per_source)
             with stats.timed("store"):
                 articles, _unchanged = pipeline.drop_known(articles, store, seen)
             analysed = analyse(articles, config, stats)
@@ -104,45 +80,15 @@ def monitor_pass(
                 record(analysed, config, store, stats)
                 store.mark_seen((it.url, pipeline.canonical_url(it.url)) for it in chunk)
         with stats.timed("store"):
-            new_by_source = {}
-            for it in items:
-                new_by_source[it.source] = new_by_source.get(it.source, 0) + 1
-            store.record_polls(
-                [
-                    dict(
-                        name=p.source.name,
-                        ok=p.error is None,
-                        error=p.error,
-                        items=len(p.items),
-                        new_items=new_by_source.get(p.source.name, 0),
-                        etag=p.etag,
-                        last_modified=p.last_modified,
-                        not_modified=p.not_modified,
-                    )
-                    for p in polls
-                ]
-            )
-            for name, (total, failed) in per_source.items():
-                store.record_extraction(name, total, failed)
-            stats.notices = health_notices(
-                store, [p.source.name for p in polls], config.settings.health
-            )
+            stats.notices = pipeline.record_source_health(polls, items, per_source, store, config)
         with stats.timed("alert"):
-            for text in stats.notices:
-                try:
-                    notifier.send(notice_message(config.settings.slack.default_channel, text))
-                except DeliveryError as exc:
-                    log.warning("could not send notice (%s): %s", exc.reason, text)
+            for problem in send_notices(
+                notifier, config.settings.slack.default_channel, stats.notices
+            ):
+                log.warning(problem)
             report = deliver(store, notifier, config)
-        stats.alerts_sent = report.sent
-        stats.alerts_pending = report.pending
-        stats.alerts_held = report.held
-        if report.pending or report.failed:
-            stats.delivery_problem = (
-                f"{report.pending} alert(s) queued for the next pass"
-                + (f", {report.failed} failed permanently" if report.failed else "")
-                + f": {report.problem}"
-            )
+        stats.take_delivery(report)
+        if stats.delivery_problem:
             log.warning(stats.delivery_problem)
         log.info(stats.summary_line())
         summary = stats.as_dict()

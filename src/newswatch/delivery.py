@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from newswatch.config import Topic
 from newswatch.models import Alert, Article, Match
 from newswatch.notify.base import DeliveryError, Notifier
-from newswatch.notify.blocks import alert_message, digest_id, digest_message
+from newswatch.notify.blocks import alert_message, digest_id, digest_message, notice_message
 from newswatch.store import OutboxRow, Store, process_token, utcnow
 
 
@@ -28,6 +28,17 @@ class DeliveryReport:
     failed: int = 0
     held: int = 0  # digest-topic alerts waiting for their period: expected, not a problem
     problem: str = ""  # one line for the pass summary when something stays queued
+
+
+def send_notices(notifier: Notifier, channel: str, notices: Sequence[str]) -> list[str]:
+    """Post source-health notices; a notice that cannot be sent is reported, not raised."""
+    problems = []
+    for text in notices:
+        try:
+            notifier.send(notice_message(channel, text))
+        except DeliveryError as exc:
+            problems.append(f"could not send notice ({exc.reason}): {text}")
+    return problems
 
 
 def row_to_alert(row: OutboxRow, store: Store, thread_ts: str | None = None) -> Alert:

@@ -7,6 +7,7 @@ page is reported and the pass goes on.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import threading
@@ -22,12 +23,15 @@ import numpy as np
 
 from newswatch.config import Config, SourceConfig, Topic
 from newswatch.embed import Embedder
+from newswatch.health import health_notices
 from newswatch.http import Fetcher, FetchError
 from newswatch.models import Article, Decision, FeedItem
 from newswatch.sources import SOURCE_KINDS
 from newswatch.store import Store, text_hash, utcnow
 from newswatch.stories import StoryIndex, document_vector
 from newswatch.urls import canonical_url
+
+log = logging.getLogger("newswatch.pipeline")
 
 
 @dataclass
@@ -60,6 +64,25 @@ class PassStats:
             yield
         finally:
             self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - t0
+
+    def take_polls(self, polls: Sequence[SourcePoll]) -> None:
+        self.sources_polled = len(polls)
+        for p in polls:
+            if p.error:
+                self.sources_failed.append((p.source.name, p.error))
+            self.items_listed += len(p.items)
+            self.sources_not_modified += int(p.not_modified)
+
+    def take_delivery(self, report) -> None:  # noqa: ANN001 - delivery.DeliveryReport
+        """Fold the outbox delivery into the pass summary (one line when something is stuck)."""
+        self.alerts_sent = report.sent
+        self.alerts_pending = report.pending
+        self.alerts_held = report.held
+        if report.pending or report.failed:
+            failed = f", {report.failed} failed permanently" if report.failed else ""
+            self.delivery_problem = (
+                f"{report.pending} alert(s) queued for the next pass{failed}: {report.problem}"
+            )
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
@@ -257,6 +280,56 @@ def drop_known(
         seen[a.canonical_url] = h
         kept.append(a)
     return kept, len(articles) - len(kept)
+
+
+def tally_fetched(
+    fetched: Sequence[tuple[Article, str]], stats: PassStats, per_source: dict[str, list[int]]
+) -> list[Article]:
+    """Count fallbacks and failures per source; return the articles with something to analyse."""
+    articles = []
+    for article, problem in fetched:
+        counts = per_source.setdefault(article.source, [0, 0])
+        counts[0] += 1
+        if article.extraction != "page":
+            stats.extraction_fallbacks += 1
+            counts[1] += 1
+        if problem:
+            stats.fetch_failures += 1
+            log.info("page fallback to feed summary: %s", problem)
+        if article.text or article.title:
+            articles.append(article)
+    return articles
+
+
+def record_source_health(
+    polls: Sequence[SourcePoll],
+    items: Sequence[FeedItem],
+    per_source: dict[str, list[int]],
+    store: Store,
+    config: Config,
+) -> list[str]:
+    """Store every source's poll outcome in one transaction; return the notices it raises."""
+    new_by_source: dict[str, int] = {}
+    for it in items:
+        new_by_source[it.source] = new_by_source.get(it.source, 0) + 1
+    store.record_polls(
+        [
+            dict(
+                name=p.source.name,
+                ok=p.error is None,
+                error=p.error,
+                items=len(p.items),
+                new_items=new_by_source.get(p.source.name, 0),
+                etag=p.etag,
+                last_modified=p.last_modified,
+                not_modified=p.not_modified,
+            )
+            for p in polls
+        ]
+    )
+    for name, (total, failed) in per_source.items():
+        store.record_extraction(name, total, failed)
+    return health_notices(store, [p.source.name for p in polls], config.settings.health)
 
 
 # -- embed + detect -----------------------------------------------------------------
