@@ -14,7 +14,7 @@ detector must then answer "no match" for a document it gated out. A kind with
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -63,6 +63,34 @@ class Detector(ABC):
 
     def no_match(self, guard: str = "", **details: Any) -> Decision:
         return Decision(0.0, False, detector=self.kind, guard=guard, details=details)
+
+    def best_passages(
+        self,
+        batch: Batch,
+        score: Callable[[np.ndarray], np.ndarray],
+        example: Callable[[np.ndarray, int], str],
+        threshold: float,
+    ) -> list[Decision]:
+        """Judge each document by its best passage: `score(vecs)` gives one score per passage,
+        `example(vecs, p)` names the topic example behind passage p."""
+        out: list[Decision] = []
+        for doc, vecs in zip(batch.docs, batch.vectors, strict=True):
+            if len(vecs) == 0:
+                out.append(self.no_match())
+                continue
+            scores = score(vecs)
+            p = int(np.argmax(scores))
+            out.append(
+                Decision(
+                    score=float(scores[p]),
+                    matched=float(scores[p]) >= threshold,
+                    evidence=doc.passages[p],
+                    detector=self.kind,
+                    example=example(vecs, p),
+                    details={"passage": p},
+                )
+            )
+        return out
 
     @abstractmethod
     def detect(self, batch: Batch) -> list[Decision]:

@@ -52,21 +52,9 @@ class ClassifierDetector(Detector):
         self.threshold = float(self.options.get("threshold", topic.threshold))
 
     def detect(self, batch: Batch) -> list[Decision]:
-        out: list[Decision] = []
-        for doc, vecs in zip(batch.docs, batch.vectors, strict=True):
-            if len(vecs) == 0:
-                out.append(self.no_match())
-                continue
-            probs = self.fewshot.proba(vecs)
-            p = int(np.argmax(probs))
-            out.append(
-                Decision(
-                    score=float(probs[p]),
-                    matched=float(probs[p]) >= self.threshold,
-                    evidence=doc.passages[p],
-                    detector=self.kind,
-                    example=self.fewshot.nearest_example(vecs[p]),
-                    details={"passage": p},
-                )
-            )
-        return out
+        return self.best_passages(
+            batch,
+            score=self.fewshot.proba,
+            example=lambda vecs, p: self.fewshot.nearest_example(vecs[p]),
+            threshold=self.threshold,
+        )

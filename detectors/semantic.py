@@ -34,22 +34,9 @@ class SemanticDetector(Detector):
         return best, sims.argmax(axis=1)
 
     def detect(self, batch: Batch) -> list[Decision]:
-        out: list[Decision] = []
-        for doc, vecs in zip(batch.docs, batch.vectors, strict=True):
-            if len(vecs) == 0:
-                out.append(self.no_match())
-                continue
-            best, which = self.passage_scores(vecs)
-            p = int(np.argmax(best))
-            score = float(best[p])
-            out.append(
-                Decision(
-                    score=score,
-                    matched=score >= self.threshold,
-                    evidence=doc.passages[p],
-                    detector=self.kind,
-                    example=self.anchors[int(which[p])],
-                    details={"passage": p},
-                )
-            )
-        return out
+        return self.best_passages(
+            batch,
+            score=lambda vecs: self.passage_scores(vecs)[0],
+            example=lambda vecs, p: self.anchors[int(self.passage_scores(vecs[p : p + 1])[1][0])],
+            threshold=self.threshold,
+        )

@@ -641,32 +641,10 @@ class Store:
         if not conn.execute(select(source_state.c.name).where(source_state.c.name == name)).first():
             _insert_ignore(conn, source_state, name=name, consecutive_failures=0)
 
-    def record_poll(
-        self,
-        name: str,
-        *,
-        ok: bool,
-        error: str | None = None,
-        items: int = 0,
-        new_items: int = 0,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        not_modified: bool = False,
-    ) -> dict:
-        """Update a source's health after a poll; returns the new state."""
-        with self.engine.begin() as conn:
-            self._record_poll(
-                conn,
-                name,
-                utcnow(),
-                ok=ok,
-                error=error,
-                items=items,
-                new_items=new_items,
-                etag=etag,
-                last_modified=last_modified,
-                not_modified=not_modified,
-            )
+    def record_poll(self, name: str, **outcome) -> dict:
+        """Update one source's health after a poll (see `_record_poll`); returns the new state."""
+        self.record_polls([{"name": name, **outcome}])
+        with self.engine.connect() as conn:
             row = conn.execute(select(source_state).where(source_state.c.name == name)).first()
             return dict(row._mapping)
 
