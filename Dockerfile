@@ -8,7 +8,7 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 COPY flows ./flows
 COPY detectors ./detectors
-RUN pip install --no-cache-dir '.[nlp]'
+RUN pip install --no-cache-dir .
 COPY config ./config
 COPY prefect.yaml ./
 VOLUME ["/app/data"]

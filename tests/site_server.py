@@ -43,6 +43,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     site: Site
 
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+        """A client that hangs up (a timeout, a size cap) is expected here, not an error."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
