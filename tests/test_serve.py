@@ -122,7 +122,6 @@ def test_serve_runs_on_schedule_delivers_once_and_stops_cleanly(
             stderr=subprocess.STDOUT,
         )
         try:
-
             # run ids seen COMPLETED while serving: a run whose process is still exiting when
             # SIGTERM arrives is marked CANCELLED by Prefect's runner, so count them live
             completed: set[str] = set()

@@ -7,9 +7,7 @@ import pytest
 from newswatch.config import SourceConfig
 from newswatch.pipeline import shard_sources
 
-SOURCES = [
-    SourceConfig(name=f"Source {i}", url=f"https://example{i}.org/feed") for i in range(40)
-]
+SOURCES = [SourceConfig(name=f"Source {i}", url=f"https://example{i}.org/feed") for i in range(40)]
 
 
 def test_shards_partition_the_sources():
