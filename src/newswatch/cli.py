@@ -35,6 +35,11 @@ ConfigDir = Annotated[
     ),
 ]
 
+Shard = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional here
+    typer.Option(help="Only shard i/n of the sources (e.g. 0/3): one worker per shard."),
+]
+
 
 def _load(config_dir: Path | None) -> Config:
     try:
@@ -59,10 +64,7 @@ def check(config_dir: ConfigDir = None) -> None:
 @app.command()
 def run(
     config_dir: ConfigDir = None,
-    shard: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="Poll only shard i/n of the sources (e.g. 0/3)."),
-    ] = None,
+    shard: Shard = None,
     alerts_jsonl: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option("--alerts-jsonl", help="Also append every alert to this JSONL file."),
@@ -241,10 +243,7 @@ def status(config_dir: ConfigDir = None) -> None:
 @app.command()
 def serve(
     config_dir: ConfigDir = None,
-    shard: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="Serve shard i/n of the sources (one worker per shard)."),
-    ] = None,
+    shard: Shard = None,
 ) -> None:
     """Serve the pass on the schedule from settings.yaml (Ctrl-C / SIGTERM stops cleanly)."""
     from newswatch.service import schedule_kwargs

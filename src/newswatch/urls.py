@@ -14,14 +14,18 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from lxml import html as lxml_html
 
 
-class FetchError(Exception):
-    """A URL could not be fetched; `reason` is one line, `transient` says whether to retry later."""
+class URLProblem(Exception):
+    """Something went wrong with one URL: `reason` is one line, `transient` says retry later."""
 
     def __init__(self, url: str, reason: str, transient: bool = False):
         self.url = url
         self.reason = reason
         self.transient = transient
         super().__init__(f"{url}: {reason}")
+
+
+class FetchError(URLProblem):
+    """A URL could not be fetched."""
 
 
 class UnsafeURLError(FetchError):

@@ -13,17 +13,11 @@ from urllib.parse import urlsplit
 from newswatch.config import SourceConfig
 from newswatch.http import Fetcher, FetchError, FetchResult
 from newswatch.models import FeedItem
-from newswatch.urls import UnsafeURLError
+from newswatch.urls import UnsafeURLError, URLProblem
 
 
-class SourceError(Exception):
-    """A source yielded nothing usable; `reason` is one line naming what went wrong."""
-
-    def __init__(self, url: str, reason: str, transient: bool = False):
-        self.url = url
-        self.reason = reason
-        self.transient = transient
-        super().__init__(f"{url}: {reason}")
+class SourceError(URLProblem):
+    """A source's document was fetched but yielded nothing usable."""
 
 
 @dataclass(frozen=True)
