@@ -44,10 +44,6 @@ class Guards:
         self.exclude = PhraseSet.of(topic.exclude_any)
         self.roles = {role: PhraseSet.of(aliases) for role, aliases in topic.entities.items()}
 
-    @property
-    def active(self) -> bool:
-        return bool(self.require or self.exclude or self.roles)
-
     def _sentence_ok(self, sent: str) -> tuple[list[str], dict[str, list[str]]] | None:
         req = self.require.find(sent) if self.require else []
         if self.require and not req:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import dataclass
 
 from newswatch.config import Config, Topic
 from newswatch.embed import Embedder, get_embedder
@@ -46,9 +45,3 @@ def scorer_for(config: Config):
                 max_passages=config.settings.embedding.max_passages_per_article,
             )
         return scorer
-
-
-@dataclass
-class Resources:
-    embedder: Embedder
-    scorer: object

@@ -625,13 +625,6 @@ class Store:
             rows = conn.execute(select(alerts.c.status, func.count()).group_by(alerts.c.status))
             return {s: int(n) for s, n in rows}
 
-    def sent_alerts(self) -> list[dict]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(alerts).where(alerts.c.status == "sent").order_by(alerts.c.sent_at)
-            )
-            return [dict(r._mapping) for r in rows]
-
     # -- sources ----------------------------------------------------------------------
     def source_states(self) -> dict[str, dict]:
         with self.engine.connect() as conn:
