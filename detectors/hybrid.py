@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from detectors.actors import ActorIndex
 from detectors.base import Batch, Detector, Document
 from detectors.classifier import FewShotModel
 from detectors.lexical import Guards
@@ -62,17 +63,26 @@ class HybridDetector(Detector):
     def gate(self, doc: Document) -> bool:
         return not self.guards.quick_reject(doc)
 
-    def candidates(self, doc: Document) -> list[tuple[int, int, str]]:
-        """(passage index, sentence index in the document, sentence) that pass the guards."""
-        if self.guards.quick_reject(doc):
+    def candidates(self, doc: Document) -> list[tuple[int, int, str, str]]:
+        """(passage, sentence index in the document, sentence, sentence as judged).
+
+        Judged = with known names titled ("Prime Minister Chirac said"), so a
+        sentence naming a leader only by name still passes an entity guard, and the
+        model sees who acts.
+        """
+        actors = ActorIndex.of(doc.text if doc.title.isupper() else f"{doc.title}\n{doc.text}")
+        if self.guards.quick_reject(doc, extra=actors.titles.values()):
             return []
-        out: list[tuple[int, int, str]] = []
+        out: list[tuple[int, int, str, str]] = []
         n = 0
         for i, passage in enumerate(doc.passages):
-            ok = set(self.guards.qualifying_sentences(passage))
+            if self.guards.exclude and self.guards.exclude.find(passage):
+                n += len(sentences(passage) or [passage])
+                continue
             for sent in sentences(passage) or [passage]:
-                if sent in ok:
-                    out.append((i, n, sent))
+                judged = actors.expand(sent)
+                if self.guards.sentence_ok(judged):
+                    out.append((i, n, sent, judged))
                 n += 1
         return out
 
@@ -91,7 +101,7 @@ class HybridDetector(Detector):
 
     def detect(self, batch: Batch) -> list[Decision]:
         cands = [self.candidates(d) for d in batch.docs]
-        flat = [s for c in cands for _, _, s in c]
+        flat = [j for c in cands for *_, j in c]
         vecs = self.embedder.encode(flat)
         out: list[Decision] = []
         start = 0
@@ -102,13 +112,13 @@ class HybridDetector(Detector):
             v = vecs[start : start + len(cand)]
             start += len(cand)
             base, prob, which = self.sentence_scores(v)
-            in_lead = np.array([n < self.lead_sentences for _, n, _ in cand])
+            in_lead = np.array([n < self.lead_sentences for _, n, _, _ in cand])
             extra = self.repeat_bonus * min(len(cand) - 1, self.max_repeat)
             scores = np.clip(base + self.lead_bonus * in_lead + extra, 0, 1)
             central = 1.0 if in_lead.any() else min(1.0, len(cand) / self.central_count)
             scores = scores * (self.off_lead_floor + (1 - self.off_lead_floor) * central)
             k = int(np.argmax(scores))
-            p, _, sentence = cand[k]
+            p, _, sentence, judged = cand[k]
             score = float(scores[k])
             out.append(
                 Decision(
@@ -121,6 +131,7 @@ class HybridDetector(Detector):
                     details={
                         "passage": p,
                         "sentence": sentence,
+                        "judged": judged,
                         "classifier": round(float(prob[k]), 3),
                         "base": round(float(base[k]), 3),
                         "candidates": len(cand),

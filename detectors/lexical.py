@@ -10,6 +10,7 @@ uses the same guards as a cheap gate before any model looks at the text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from detectors.base import Batch, Detector, Document
@@ -44,6 +45,9 @@ class Guards:
         self.exclude = PhraseSet.of(topic.exclude_any)
         self.roles = {role: PhraseSet.of(aliases) for role, aliases in topic.entities.items()}
 
+    def sentence_ok(self, sent: str) -> bool:
+        return self._sentence_ok(sent) is not None
+
     def _sentence_ok(self, sent: str) -> tuple[list[str], dict[str, list[str]]] | None:
         req = self.require.find(sent) if self.require else []
         if self.require and not req:
@@ -69,9 +73,12 @@ class Guards:
         excluded = self.exclude.find(passage)
         return PassageCheck(not excluded, hit[0], hit[1], excluded)
 
-    def quick_reject(self, doc: Document) -> bool:
-        """True when no passage can qualify: a cheap whole-text test before sentence checks."""
-        text = f"{doc.title}\n{doc.text}"
+    def quick_reject(self, doc: Document, extra: Iterable[str] = ()) -> bool:
+        """True when no passage can qualify: a cheap whole-text test before sentence checks.
+
+        `extra`: more text that may stand in a sentence once names are titled.
+        """
+        text = "\n".join([doc.title, doc.text, *extra])
         if self.require and not self.require.find(text):
             return True
         return any(not ps.find(text) for ps in self.roles.values())
