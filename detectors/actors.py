@@ -74,6 +74,10 @@ _APPOSITIVE = re.compile(
 )
 # The text right before a name that already gives its title: "President Ronald ".
 _INTRODUCED = re.compile(rf"(?i:{_HEAD})(?:\s+[A-Z][\w'-]*){{0,3}}\s+$")
+# In British news "the chancellor" is the Chancellor of the Exchequer, a minister.
+_BRITISH = re.compile(r"\b(?:UK|Britain|British|Downing Street|Exchequer|Treasury|Whitehall)\b")
+_GERMANIC = re.compile(r"\b(?:German[sy]?|Austrian?|Berlin|Vienna|Bonn|Bundestag)\b")
+_CHANCELLOR = re.compile(r"(?i)\bchancellor\b(?:\s+of\s+the\s+exchequer)?")
 # A sentence opening on "He"/"She" most often continues about the story's main actor.
 _PRONOUN = re.compile(r"^(?:He|She)(?=\s)")
 _HONORIFIC_END = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Mr\.|Mrs\.|Ms\.|Dr\.)\s+$")
@@ -89,7 +93,7 @@ _NOT_NAMES = {
 
 
 # Heads that mean "head of state" only when no organisation stands before/after them.
-_ORG_HEADS = r"president|chairman|chairwoman|leaders?|chief|head"
+_ORG_HEADS = r"president|chairman|chairwoman|leaders?|chief"
 _ORG_WORD = (
     r"Bank|Fund|Institute|Board|Council|Company|Corp\w*|Inc|Group|Association|Federation|"
     r"Committee|Commission|Party|Club|League|Organi[sz]ation|Exchange|University|College|"
@@ -104,6 +108,12 @@ _ORG_LOWER = (
 )
 # An acronym that is a country, not an organisation.
 _STATE_BLOCS = {"EU", "EC", "NATO", "ASEAN", "G7", "G8", "G20", "BRICS", "OPEC", "AU", "SCO"}
+# Short words of a shouted headline that are not acronyms: "SHULTZ TO HEAD".
+_SHOUTED_WORDS = {
+    "TO", "FOR", "IN", "ON", "OF", "AT", "BY", "AND", "THE", "A", "AN", "SAYS", "SAID", "SEES",
+    "MAY", "CAN", "NEW", "NOT", "NO", "WILL", "MEETS", "MET", "WITH", "AS", "TOP", "EX", "OLD",
+    "ASKS", "URGES", "BACKS", "NAMES", "WINS", "OUT", "UP", "OVER", "AFTER", "TALKS", "VISIT",
+}  # fmt: skip
 _STATE_ACRONYMS = {"U.S.", "US", "U.K.", "UK", "UAE", "USSR", "U.S.S.R.", "DPRK", "PRC", "ROK"}
 _ORG_BEFORE = re.compile(
     rf"(?P<org>(?:\b(?i:{_ORG_WORD})\b|\b(?:{_ORG_LOWER})\b|\(?\b[A-Z]{{2,5}}\b\)?)(?:'s)?)\s+"
@@ -125,8 +135,11 @@ def neutralise_titles(text: str) -> str:
     head of state, and the guards and the model both read "president" as one.
     """
 
+    shouting = text.isupper()  # a wire headline: every word looks like an acronym
+
     def org_before(m: re.Match[str]) -> str:
-        if m.group("org").strip("()").rstrip("'s") in _STATE_ACRONYMS:
+        org = m.group("org").strip("()").rstrip("'s")
+        if org in _STATE_ACRONYMS or (shouting and org in _SHOUTED_WORDS):
             return m.group(0)
         if m.group("org").strip("()") in _STATE_BLOCS and m.group("head").lower() == "leaders":
             return m.group(0)  # "EU leaders" are heads of government
@@ -154,9 +167,13 @@ class ActorIndex:
     titles: dict[str, str]
     regex: re.Pattern[str] | None
     lead: str = ""  # "Title Name" of the first person the text introduces
+    british: bool = False  # British usage: "the chancellor" is the finance minister
 
     @classmethod
     def of(cls, *texts: str) -> ActorIndex:
+        british = any(_BRITISH.search(t) for t in texts) and not any(
+            _GERMANIC.search(t) for t in texts
+        )
         found: dict[str, set[str]] = {}
         first: list[tuple[int, str]] = []
         for text in map(neutralise_titles, texts):
@@ -166,7 +183,10 @@ class ActorIndex:
                 if head is None:
                     continue
                 title = _title_case(re.sub(r"[\s-]+", " ", head.group(0)))
-                tokens = [t for t in m.group("name").split() if t.lower() not in _PARTICLES]
+                raw = m.group("name").split()
+                if any(t in ("bin", "ibn") for t in raw):  # "Zaid bin Sultan": Zaid
+                    raw = raw[: [t in ("bin", "ibn") for t in raw].index(True)]
+                tokens = [t for t in raw if t.lower() not in _PARTICLES]
                 tokens = [t for t in tokens if t not in _NOT_NAMES and len(t) > 2]
                 if not tokens:
                     continue
@@ -180,12 +200,12 @@ class ActorIndex:
         titles = {n: next(iter(t)) for n, t in found.items() if len(t) == 1}
         lead = first[0][1] if first else ""
         if not titles:
-            return cls({}, None, lead)
+            return cls({}, None, lead, british)
         alts = "|".join(
             sorted((re.escape(n) for n in titles), key=len, reverse=True)
             + sorted((re.escape(n.upper()) for n in titles), key=len, reverse=True)
         )
-        return cls(titles, re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])"), lead)
+        return cls(titles, re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])"), lead, british)
 
     def title_of(self, name: str) -> str | None:
         return self.titles.get(name) or next(
@@ -195,6 +215,8 @@ class ActorIndex:
     def expand(self, sentence: str, resolve_pronoun: bool = True) -> str:
         """`sentence` with each bare known name preceded by its title, titles neutralised."""
         sentence = neutralise_titles(sentence)
+        if self.british:
+            sentence = _CHANCELLOR.sub("finance minister", sentence)
         if self.lead and resolve_pronoun:
             sentence = _PRONOUN.sub(self.lead, sentence, count=1)
         if self.regex is None:
@@ -213,4 +235,5 @@ class ActorIndex:
         if not out:
             return sentence
         out.append(sentence[last:])
-        return "".join(out)
+        joined = "".join(out)
+        return _CHANCELLOR.sub("finance minister", joined) if self.british else joined

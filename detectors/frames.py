@@ -43,6 +43,7 @@ class Frame:
     trigger: str
     agent: str  # the agent's noun phrase, "" when none was found
     role: bool  # the agent carries one of the topic's entity roles
+    mutual: bool = False  # ...and so does the counterpart ("talks with President Moi")
 
 
 def _np(token: Any) -> str:
@@ -63,27 +64,35 @@ def _antecedent(agent: Any) -> Any:
 
 
 def _agent_tokens(tok: Any) -> list[Any]:
+    if tok.lower_.startswith("visiting") and tok.dep_ in ("amod", "acl", "compound"):
+        return [tok.head]  # "the visiting Polish leader"
     if tok.pos_ in ("VERB", "AUX"):
         subj = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
         if subj:
             return subj
-    else:
-        poss = [c for c in tok.children if c.dep_ == "poss"]
-        if poss:
-            return poss
-        if tok.dep_ in ("amod", "acl") and tok.text.lower().startswith("visiting"):
-            return [tok.head]
-    # climb to the clause this word hangs from and take its subject
-    head = tok.head
+    # a noun: "Chirac's visit", "the Bush visit", "the visit of the president" - but
+    # "the USSR trip" names a place, so the clause's subject is a candidate too
+    out = [c for c in tok.children if c.dep_ == "poss"]
+    out += [c for c in tok.children if c.dep_ == "compound" and c.pos_ == "PROPN"]
+    out += [g for c in tok.children if c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
+    head = tok.head  # climb to the clause this word hangs from and take its subject
     for _ in range(6):
         if head.pos_ in ("VERB", "AUX"):
             subj = [c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")]
             if subj:
-                return subj
+                return out + subj
         if head.head is head:
             break
         head = head.head
-    return []
+    return out
+
+
+def _counterparts(tok: Any) -> list[Any]:
+    """Who the event is with: "talks with X", "met X", "hosted X"."""
+    out = [c for c in tok.children if c.dep_ in ("dobj", "attr")]
+    for prep in (c for c in tok.children if c.lower_ in ("with", "by")):
+        out += [g for g in prep.children if g.dep_ == "pobj"]
+    return out
 
 
 class FrameReader:
@@ -109,6 +118,8 @@ class FrameReader:
                     text = _np(agent) if agent is not None else ""
                     if agent is not None and agent.lower_ in _PERSONAL and lead:
                         text = lead  # "her trip", "he arrives": the story's main actor
-                    found.append(Frame(m.group(0), text, bool(text and self.roles.find(text))))
+                    role = bool(text and self.roles.find(text))
+                    mutual = role and any(self.roles.find(_np(c)) for c in _counterparts(tok))
+                    found.append(Frame(m.group(0), text, role, mutual))
             out.append(found)
         return out

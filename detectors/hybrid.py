@@ -32,7 +32,7 @@ import re
 
 import numpy as np
 
-from detectors.actors import ActorIndex
+from detectors.actors import ActorIndex, neutralise_titles
 from detectors.base import Batch, Detector, Document
 from detectors.classifier import FewShotModel
 from detectors.frames import FrameReader
@@ -93,6 +93,7 @@ class HybridDetector(Detector):
                 judged = actors.expand(sent)
                 if n == 0 and sent.isupper():  # wire headlines: the parser reads lower case
                     judged = re.sub(r"\b[A-Z][A-Z'-]+\b", lambda m: m.group(0).lower(), judged)
+                    judged = neutralise_titles(judged)
                 if self.guards.sentence_ok(judged):
                     out.append((i, n, sent, judged))
                 n += 1
@@ -135,7 +136,9 @@ class HybridDetector(Detector):
             lead = ActorIndex.of(doc.text).lead if self.frames else ""
             frames = self.frames.frames([c[3] for c in cand], lead) if self.frames else []
             for j, fs in enumerate(frames):
-                if any(f.role for f in fs):
+                if any(f.mutual for f in fs):  # a leader meets a leader
+                    base[j] += 2 * self.frame_bonus
+                elif any(f.role for f in fs):
                     base[j] += self.frame_bonus
                 elif any(f.agent for f in fs):
                     base[j] -= self.frame_penalty
