@@ -98,7 +98,8 @@ _ORG_WORD = (
     r"Bank|Fund|Institute|Board|Council|Company|Corp\w*|Inc|Group|Association|Federation|"
     r"Committee|Commission|Party|Club|League|Organi[sz]ation|Exchange|University|College|"
     r"Airlines?|Motors|Chamber|Authority|Agency|Foundation|Society|Trust|Ltd|Plc|Co|Bureau|"
-    r"Congress|Senate|Court|Federal Reserve|Fed|Reserve|Mission|Markets?|Trade|Labour|Labor|"
+    r"Congress|Senate|Court|Assembly|Parliament|Duma|Knesset|Bundestag|Federal Reserve|Fed|"
+    r"Reserve|Mission|Markets?|Trade|Labour|Labor|"
     r"Conservative|Democrat|Democratic|Republican|Liberal|Tory"
 )
 # Lower-case only: "union leaders", not "European Union leaders".

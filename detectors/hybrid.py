@@ -64,6 +64,7 @@ class HybridDetector(Detector):
         self.sim_high = float(o.get("sim_high", 0.7))
         self.threshold = float(o.get("threshold", topic.threshold))
         # who does the event word (parse): + when an entity role does it, - when another agent
+        self.headline_centrality = bool(o.get("headline_centrality", False))
         self.frame_bonus = float(o.get("frame_bonus", 0.0))
         self.frame_penalty = float(o.get("frame_penalty", 0.0))
         roles = PhraseSet.of(a for aliases in topic.entities.values() for a in aliases)
@@ -123,7 +124,10 @@ class HybridDetector(Detector):
     def detect(self, batch: Batch) -> list[Decision]:
         cands = [self.candidates(d) for d in batch.docs]
         flat = [j for c in cands for *_, j in c]
-        vecs = self.embedder.encode(flat)
+        # headlines of the candidates' documents: is the topic what the story is about?
+        heads = [d.title for d, c in zip(batch.docs, cands, strict=True) if c and d.title]
+        vecs = self.embedder.encode(flat + (heads if self.headline_centrality else []))
+        head_p = iter(self.fewshot.proba(vecs[len(flat) :]))
         out: list[Decision] = []
         start = 0
         for doc, cand in zip(batch.docs, cands, strict=True):
@@ -132,6 +136,7 @@ class HybridDetector(Detector):
                 continue
             v = vecs[start : start + len(cand)]
             start += len(cand)
+            headline = float(next(head_p)) if self.headline_centrality and doc.title else 0.0
             base, prob, which = self.sentence_scores(v)
             lead = ActorIndex.of(doc.text).lead if self.frames else ""
             frames = self.frames.frames([c[3] for c in cand], lead) if self.frames else []
@@ -146,6 +151,7 @@ class HybridDetector(Detector):
             extra = self.repeat_bonus * min(len(cand) - 1, self.max_repeat)
             scores = np.clip(base + self.lead_bonus * in_lead + extra, 0, 1)
             central = 1.0 if in_lead.any() else min(1.0, len(cand) / self.central_count)
+            central = max(central, headline)
             scores = scores * (self.off_lead_floor + (1 - self.off_lead_floor) * central)
             k = int(np.argmax(scores))
             p, _, sentence, judged = cand[k]
