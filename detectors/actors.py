@@ -74,6 +74,7 @@ _APPOSITIVE = re.compile(
 )
 # The text right before a name that already gives its title: "President Ronald ".
 _INTRODUCED = re.compile(rf"(?i:{_HEAD})(?:\s+[A-Z][\w'-]*){{0,3}}\s+$")
+_TITLE_RIGHT_BEFORE = re.compile(rf"(?i:{_HEAD})\s+$")
 # In British news "the chancellor" is the Chancellor of the Exchequer, a minister.
 _BRITISH = re.compile(r"\b(?:UK|Britain|British|Downing Street|Exchequer|Treasury|Whitehall)\b")
 _GERMANIC = re.compile(r"\b(?:German[sy]?|Austrian?|Berlin|Vienna|Bonn|Bundestag)\b")
@@ -224,9 +225,11 @@ class ActorIndex:
             return sentence
         out: list[str] = []
         last = 0
+        shouting = sentence.isupper()  # "PRESIDENT SAYS SHULTZ": every word looks like a name
         for m in self.regex.finditer(sentence):
             title = self.title_of(m.group(0))
-            if title is None or _INTRODUCED.search(sentence[max(0, m.start() - 80) : m.start()]):
+            before = sentence[max(0, m.start() - 80) : m.start()]
+            if title is None or (_TITLE_RIGHT_BEFORE if shouting else _INTRODUCED).search(before):
                 continue  # already introduced here ("President Ronald Reagan")
             head = sentence[last : m.start()]
             head = _HONORIFIC_END.sub("", head)  # "Mr Brown" -> "Chancellor Brown"
