@@ -149,7 +149,9 @@ class HybridDetector(Detector):
                     base[j] -= self.frame_penalty
             in_lead = np.array([n < self.lead_sentences for _, n, _, _ in cand])
             extra = self.repeat_bonus * min(len(cand) - 1, self.max_repeat)
-            scores = np.clip(base + self.lead_bonus * in_lead + extra, 0, 1)
+            # a headline about the topic puts every candidate in the story's frame
+            lead_weight = np.maximum(in_lead, headline)
+            scores = np.clip(base + self.lead_bonus * lead_weight + extra, 0, 1)
             central = 1.0 if in_lead.any() else min(1.0, len(cand) / self.central_count)
             central = max(central, headline)
             scores = scores * (self.off_lead_floor + (1 - self.off_lead_floor) * central)
