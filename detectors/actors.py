@@ -74,13 +74,20 @@ _APPOSITIVE = re.compile(
 )
 # The text right before a name that already gives its title: "President Ronald ".
 _INTRODUCED = re.compile(rf"(?i:{_HEAD})(?:\s+[A-Z][\w'-]*){{0,3}}\s+$")
+_NAME_RUN = re.compile(
+    r"(?<![\w-])[A-Z][\w'-]+(?:\s+(?:(?:von|van|der|de|da|del|bin|ibn|al|el|la|le)\s+)?"
+    r"[A-Z][\w'-]+)*"
+)
 _TITLE_RIGHT_BEFORE = re.compile(rf"(?i:{_HEAD})\s+$")
 # In British news "the chancellor" is the Chancellor of the Exchequer, a minister.
-_BRITISH = re.compile(r"\b(?:UK|Britain|British|Downing Street|Exchequer|Treasury|Whitehall)\b")
+_EXCHEQUER = re.compile(r"(?i)\bexchequer\b")
+_BRITISH = re.compile(r"\b(?:UK|U\.K\.|Britain|British|Downing Street|Treasury|Whitehall)")
 _GERMANIC = re.compile(r"\b(?:German[sy]?|Austrian?|Berlin|Vienna|Bonn|Bundestag)\b")
 _CHANCELLOR = re.compile(r"(?i)\bchancellor\b(?:\s+of\s+the\s+exchequer)?")
 # A sentence opening on "He"/"She" most often continues about the story's main actor.
 _PRONOUN = re.compile(r"^(?:He|She)(?=\s)")
+_HONORIFIC_START = re.compile(r"^(?:Mr|Mrs|Ms|Dr)\.?\s+")
+_HEAD_WORD = re.compile(rf"(?<![\w-])(?i:{_HEAD})(?![\w-])")
 _HONORIFIC_END = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Mr\.|Mrs\.|Ms\.|Dr\.)\s+$")
 _PARTICLES = {"von", "van", "der", "de", "da", "del", "bin", "ibn", "al", "el", "la", "le"}
 # Capitalised words that are never a person's name in this position.
@@ -104,9 +111,10 @@ _ORG_WORD = (
     r"Conservative|Democrat|Democratic|Republican|Liberal|Tory"
 )
 # Lower-case only: "union leaders", not "European Union leaders".
-_ORG_LOWER = (
-    r"opposition|rebel|union|business|political|community|religious|student|church|tribal|"
-    r"militia|faction|majority|minority|party"
+_ORG_LOWER = "union|" + "|".join(
+    f"[{w[0].upper()}{w[0]}]{w[1:]}"  # "Opposition leader ..." at the start of a headline
+    for w in ("opposition", "rebel", "business", "political", "community", "religious")
+    + ("student", "church", "tribal", "militia", "faction", "majority", "minority", "party")
 )
 # An acronym that is a country, not an organisation.
 _STATE_BLOCS = {"EU", "EC", "NATO", "ASEAN", "G7", "G8", "G20", "BRICS", "OPEC", "AU", "SCO"}
@@ -173,8 +181,8 @@ class ActorIndex:
 
     @classmethod
     def of(cls, *texts: str) -> ActorIndex:
-        british = any(_BRITISH.search(t) for t in texts) and not any(
-            _GERMANIC.search(t) for t in texts
+        british = any(_EXCHEQUER.search(t) for t in texts) or (
+            any(_BRITISH.search(t) for t in texts) and not any(_GERMANIC.search(t) for t in texts)
         )
         found: dict[str, set[str]] = {}
         first: list[tuple[int, str]] = []
@@ -192,11 +200,9 @@ class ActorIndex:
                 tokens = [t for t in tokens if t not in _NOT_NAMES and len(t) > 2]
                 if not tokens:
                     continue
-                # surname (last token) and, for "Kim Jong Un" style names, the first one
-                names = {tokens[-1]}
-                if len(tokens) > 1 and "-" in tokens[-1]:  # "Kim Jong-un" -> "Kim"
-                    names.add(tokens[0])
-                for tok in names:
+                # any part may come back alone: "Lula" for "Luiz Inacio Lula da Silva",
+                # "Kim" for "Kim Jong-un"; a part two people share is dropped below
+                for tok in tokens:
                     found.setdefault(tok, set()).add(title)
                 first.append((len(first), f"{title} {tokens[-1]}"))
         titles = {n: next(iter(t)) for n, t in found.items() if len(t) == 1}
@@ -223,18 +229,22 @@ class ActorIndex:
             sentence = _PRONOUN.sub(self.lead, sentence, count=1)
         if self.regex is None:
             return sentence
+        shouting = sentence.isupper()  # "PRESIDENT SAYS SHULTZ": every word looks like a name
+        # a whole name ("George Bush") is titled once, before it, by any known part of it
+        spans = self.regex.finditer(sentence) if shouting else _NAME_RUN.finditer(sentence)
         out: list[str] = []
         last = 0
-        shouting = sentence.isupper()  # "PRESIDENT SAYS SHULTZ": every word looks like a name
-        for m in self.regex.finditer(sentence):
-            title = self.title_of(m.group(0))
+        for m in spans:
+            name = m.group(0)
+            title = next(filter(None, map(self.title_of, name.split())), None)
             before = sentence[max(0, m.start() - 80) : m.start()]
             if title is None or (_TITLE_RIGHT_BEFORE if shouting else _INTRODUCED).search(before):
-                continue  # already introduced here ("President Ronald Reagan")
-            head = sentence[last : m.start()]
-            head = _HONORIFIC_END.sub("", head)  # "Mr Brown" -> "Chancellor Brown"
-            out.append(head)
-            out.append(f"{title} {m.group(0)}")
+                continue  # unknown, or already introduced here ("President Ronald Reagan")
+            if not shouting and _HEAD_WORD.search(name):
+                continue  # the run carries its own title ("Prime Minister Jacques Chirac")
+            name = _HONORIFIC_START.sub("", name)  # "Mr Brown" -> "Chancellor Brown"
+            head = _HONORIFIC_END.sub("", sentence[last : m.start()])
+            out += [head, f"{title} {name}"]
             last = m.end()
         if not out:
             return sentence

@@ -170,11 +170,14 @@ class HybridDetector(Detector):
                     evidence=sentence,
                     detector=self.kind,
                     example=self.semantic.anchors[int(which[k])],
-                    guard=self.guards.check(doc.passages[p]).describe(),
+                    guard=self.guards.check(judged).describe(),
                     details={
                         "passage": p,
                         "sentence": sentence,
                         "judged": judged,
+                        "agents": [f"{f.trigger}: {f.agent or '?'}" for f in frames[k]]
+                        if frames
+                        else [],
                         "classifier": round(float(prob[k]), 3),
                         "base": round(float(base[k]), 3),
                         "candidates": len(cand),

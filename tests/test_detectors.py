@@ -45,6 +45,23 @@ STATE_SANCTIONS = (
     "freezing the assets of officials and banning exports of dual-use goods, diplomats said.\n\n"
     "The measures extend the bloc's existing embargo on arms sales to Minsk.",
 )
+SURNAME_VISIT = (
+    "Lula says trade deal is close",
+    "Brazilian President Luiz Inacio Lula da Silva said a trade agreement with the European "
+    "Union could be signed before the end of the year.\n\n"
+    "Lula arrived in Lisbon on Tuesday for a two-day official visit to Portugal and will meet "
+    "Prime Minister Luis Montenegro to discuss the remaining differences over beef quotas.",
+)
+COMPANY_PRESIDENT_TRIP = (
+    "Coffee institute president to attend Managua meeting",
+    "Brazilian Coffee Institute president Marcos Amaral said he will travel to Managua next "
+    "week to attend a meeting of producer countries on export quotas.",
+)
+PARTY_LEADER_TOUR = (
+    "Opposition leader begins election tour",
+    "Liberal Democrat leader Ed Davey began a week-long tour of marginal seats in the south "
+    "west on Monday, visiting farms and a hospital in Somerset.",
+)
 WEATHER = ("Storm warning for the coast", "Heavy rain and strong winds are expected tomorrow.")
 
 
@@ -91,6 +108,20 @@ def test_seed_article_matches_with_story_evidence(scorer):
 def test_foreign_minister_trip_is_not_a_leader_visit(scorer):
     _, res = score_one(scorer, *MINISTER_TRIP)
     assert not res["leader-foreign-visit"].matched
+
+
+def test_a_visit_told_with_the_surname_only_matches_and_says_who(scorer):
+    _, res = score_one(scorer, *SURNAME_VISIT)
+    d = res["leader-foreign-visit"]
+    assert d.matched, d
+    assert "official visit to Portugal" in d.evidence
+    assert d.details["judged"].startswith("President Lula")  # the model read the title
+    assert "arrived: President Lula" in d.details["agents"]
+
+
+@pytest.mark.parametrize("story", [COMPANY_PRESIDENT_TRIP, PARTY_LEADER_TOUR])
+def test_presidents_of_companies_and_party_leaders_are_not_leaders(scorer, story):
+    assert not score_one(scorer, *story)[1]["leader-foreign-visit"].matched
 
 
 def test_sports_sanctions_do_not_match_and_say_why(scorer):

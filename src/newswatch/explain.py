@@ -51,6 +51,11 @@ def explain_article(config: Config, title: str, text: str, console: Console) -> 
             lines.append(f"guard: {d.guard}")
         if d.evidence:
             lines.append(f"passage: {d.evidence}")
+        judged = d.details.get("judged")
+        if judged and judged != d.details.get("sentence"):
+            lines.append(f"read as: {judged}")
+        if d.details.get("agents"):
+            lines.append("who does it: " + "; ".join(d.details["agents"]))
         if d.example:
             lines.append(f"closest example: {d.example}")
         scores = d.details.get("scores")

@@ -1,0 +1,82 @@
+"""Who is who and who does what: the title index and the parsed event agent."""
+
+from __future__ import annotations
+
+from detectors.actors import ActorIndex, neutralise_titles
+from detectors.frames import FrameReader
+from detectors.lexicon import PhraseSet
+
+LEADERS = PhraseSet.of(["president*", "prime minister*", "chancellor*", "king", "leader"])
+VISIT_WORDS = PhraseSet.of(["visit*", "arriv*", "trip*", "talks", "meet"])
+
+
+def test_a_bare_name_gets_the_title_it_was_introduced_with():
+    text = (
+        "French Prime Minister Jacques Chirac began a visit to Washington. "
+        "U.S. Secretary of State George Shultz met him at the airport."
+    )
+    actors = ActorIndex.of(text)
+    assert actors.expand("Chirac said the talks went well.") == (
+        "Prime Minister Chirac said the talks went well."
+    )
+    assert actors.expand("Shultz left.") == "Secretary of State Shultz left."
+    # already titled: left alone
+    assert actors.expand("Prime Minister Jacques Chirac left.") == (
+        "Prime Minister Jacques Chirac left."
+    )
+    assert actors.expand("CHIRAC TO VISIT MOSCOW").startswith("Prime Minister CHIRAC")
+
+
+def test_mr_name_is_replaced_by_the_title_and_pronouns_by_the_lead_actor():
+    actors = ActorIndex.of("President Alan Garcia of Peru ended a visit to Mexico.")
+    assert actors.expand("Mr Garcia flew home.") == "President Garcia flew home."
+    assert actors.expand("He flew home.") == "President Garcia flew home."
+
+
+def test_heads_of_organisations_parties_and_deputies_are_not_heads_of_state():
+    assert "president" not in neutralise_titles("World Bank President Barber Conable flew in")
+    assert "president" not in neutralise_titles("IBC president Jorio Dauster will attend")
+    assert "president" not in neutralise_titles("the president of the Coffee Institute met")
+    assert "leader" not in neutralise_titles("Labour leader Tony Blair toured Kent")
+    assert "president" not in neutralise_titles("Vice President George Bush will visit")
+    # ...but a country's or a bloc's leaders stay leaders
+    assert "U.S. President Reagan" in neutralise_titles("U.S. President Reagan arrived")
+    assert "EU leaders" in neutralise_titles("EU leaders met in Brussels")
+    assert "European Union leaders" in neutralise_titles("European Union leaders met")
+
+
+def test_british_chancellor_reads_as_finance_minister():
+    uk = ActorIndex.of("Chancellor Gordon Brown left Britain for a tour of Africa.")
+    assert "finance minister" in uk.expand("Mr Brown arrived in Kenya.")
+    de = ActorIndex.of("German Chancellor Olaf Scholz flew to Brazil.")
+    assert de.expand("Scholz arrived in Brasilia.") == "Chancellor Scholz arrived in Brasilia."
+
+
+def _agents(sentence: str) -> list[tuple[str, str, bool]]:
+    [frames] = FrameReader(VISIT_WORDS, LEADERS).frames([sentence])
+    return [(f.trigger, f.agent, f.role) for f in frames]
+
+
+def test_the_agent_of_a_visit_in_a_subordinate_clause_is_the_clause_subject():
+    found = _agents(
+        "The prime minister, on the first day of a three-day visit to the United States, "
+        "said the accords were working."
+    )
+    assert ("visit", "The prime minister", True) in found
+
+
+def test_a_minister_travelling_to_meet_a_president_is_not_a_leader_frame():
+    found = _agents("Foreign Minister Hakan Fidan arrived in Cairo for talks with the president.")
+    assert found and not any(role for trigger, _, role in found if trigger == "arrived")
+
+
+def test_possessive_and_visiting_name_the_traveller():
+    assert ("visit", "Carlsson", False) in _agents("Carlsson's visit to China boosted trade.")
+    found = _agents("Nakasone held talks with the visiting Polish leader Jaruzelski.")
+    assert any(t == "visiting" and role for t, _, role in found)
+
+
+def test_pronoun_agents_stand_for_the_lead_actor():
+    reader = FrameReader(VISIT_WORDS, LEADERS)
+    [frames] = reader.frames(["She ended her trip to Moscow."], lead="Prime Minister Thatcher")
+    assert any(f.role and f.agent == "Prime Minister Thatcher" for f in frames)
