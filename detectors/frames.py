@@ -18,6 +18,7 @@ Uses spaCy's small English model through its package (no download at run time).
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,9 @@ from typing import Any
 from detectors.lexicon import PhraseSet
 
 _LOCK = threading.Lock()
+# Event words that are a visit only between leaders ("met business leaders" is not).
+_WEAK = re.compile(r"(?i)^(?:talks|meet|meets|met|meeting)$")
+_PLURAL = re.compile(r"(?i)\b(?:leaders|presidents|prime ministers|premiers|heads)\b|\band\b")
 _RELATIVE = {"who", "which", "that"}
 _PERSONAL = {"he", "she", "his", "her", "him"}
 
@@ -120,6 +124,9 @@ class FrameReader:
                         text = lead  # "her trip", "he arrives": the story's main actor
                     role = bool(text and self.roles.find(text))
                     mutual = role and any(self.roles.find(_np(c)) for c in _counterparts(tok))
+                    if role and not mutual and _WEAK.match(m.group(0)):
+                        # a leader "meets" at home all day: only leaders meeting leaders count
+                        role = mutual = bool(_PLURAL.search(text))
                     found.append(Frame(m.group(0), text, role, mutual))
             out.append(found)
         return out
