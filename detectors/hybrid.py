@@ -2,28 +2,38 @@
 
 Why: event topics are decided by one sentence, and most articles never mention
 the event's words at all. So:
-1. Guards (require_any + every entity role in one sentence, no exclude_any in
-   the passage) pick *candidate sentences*; a document without one is rejected
-   with the guard as the reason - cheap, and explainable.
-2. Candidate sentences of the whole batch are embedded in one extra encode call
+1. Names carry their titles (`detectors.actors`): "Chirac said" is read as
+   "Prime Minister Chirac said", a coffee institute's "president" as its "chief".
+   The headline is a sentence of its own.
+2. Guards (require_any + every entity role in one sentence, no exclude_any in
+   the passage) pick *candidate sentences* from the text as read; a document
+   without one is rejected with the guard as the reason - cheap, and explainable.
+3. Candidate sentences of the whole batch are embedded in one extra encode call
    (short, few: the gate keeps them rare) and scored by the few-shot classifier
    (P(topic) from examples vs counter-examples) blended with semantic similarity
    to the examples: `base = w * P + (1 - w) * sim_scaled`. Sentences, not
    80-word passages, because the examples are sentences and one event sentence
    is diluted inside a passage about something else.
-3. Centrality, as the labelling guidelines define it (headline / lead, or a
+4. Who does the event word (`detectors.frames`, a dependency parse; only when
+   `frame_bonus`/`frame_penalty` are set and the topic has entity roles): +bonus
+   when an entity role is its agent (twice when a role meets a role), -penalty
+   when someone else is ("the oil minister will meet the president").
+5. Centrality, as the labelling guidelines define it (headline / lead, or a
    substantial part of the article): a candidate among the first
-   `lead_sentences` sentences (the title and lead) gets `lead_bonus`. When no
-   candidate is in the lead, the event is a passing mention unless it recurs:
-   the score is scaled by `off_lead_floor + (1 - off_lead_floor) * min(1, n /
-   central_count)` for n candidate sentences. Each further candidate adds
-   `repeat_bonus` (capped at `max_repeat`).
+   `lead_sentences` sentences gets `lead_bonus`. When no candidate is in the
+   lead, the event is a passing mention unless it recurs: the score is scaled by
+   `off_lead_floor + (1 - off_lead_floor) * min(1, n / central_count)` for n
+   candidate sentences. With `headline_centrality`, the classifier's P(topic) of
+   the headline also counts as centrality and as lead weight (a story headlined
+   "trade curbs against Japan" that says "sanctions" in paragraph 5). Each
+   further candidate adds `repeat_bonus` (capped at `max_repeat`).
 Document score = that centrality-weighted best candidate; `matched = score >= threshold`.
-The evidence is that sentence (its passage index is in `details`): quoting the
+The evidence is that sentence (the best body sentence when the headline won; its
+passage index, the sentence as read and the agents are in `details`): quoting the
 whole passage could drag in boilerplate that shares the passage (paywalls).
 Options (topic `detector_options.hybrid`): weight, lead_bonus, lead_sentences,
 central_count, off_lead_floor, repeat_bonus, max_repeat, C, sim_low, sim_high,
-threshold.
+frame_bonus, frame_penalty, headline_centrality, threshold.
 """
 
 from __future__ import annotations
