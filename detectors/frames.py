@@ -105,6 +105,7 @@ class FrameReader:
     def __init__(self, triggers: PhraseSet, roles: PhraseSet) -> None:
         self.triggers = triggers
         self.roles = roles
+        _nlp()  # load the parser with the topic (start-up), not inside the first pass
 
     def frames(self, sentences: list[str], lead: str = "") -> list[list[Frame]]:
         """Per sentence, its trigger words and their agents; pronouns stand for `lead`."""

@@ -39,6 +39,7 @@ frame_bonus, frame_penalty, headline_centrality, threshold.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -51,6 +52,16 @@ from detectors.lexicon import PhraseSet
 from detectors.semantic import SemanticDetector
 from newswatch.models import Decision
 from newswatch.passages import normalise_ws, sentences
+
+
+@lru_cache(maxsize=1024)
+def _actors(title: str, text: str) -> ActorIndex:
+    return ActorIndex.of(text if title.isupper() else f"{title}\n{text}")
+
+
+def actors_of(doc: Document) -> ActorIndex:
+    """The document's actor index, built once for all topics of a batch."""
+    return _actors(doc.title, doc.text)
 
 
 class HybridDetector(Detector):
@@ -91,9 +102,9 @@ class HybridDetector(Detector):
         sentence naming a leader only by name still passes an entity guard, and the
         model sees who acts.
         """
-        actors = ActorIndex.of(doc.text if doc.title.isupper() else f"{doc.title}\n{doc.text}")
-        if self.guards.quick_reject(doc, extra=actors.titles.values()):
+        if self.guards.quick_reject(doc):  # titles come from the text: no need to read them yet
             return []
+        actors = actors_of(doc)
         out: list[tuple[int, int, str, str]] = []
         n = 0
         for i, passage in enumerate(doc.passages):
@@ -101,6 +112,9 @@ class HybridDetector(Detector):
                 n += len(self._sentences(doc, i, passage))
                 continue
             for sent in self._sentences(doc, i, passage):
+                if self.guards.require and not self.guards.require.find(sent):
+                    n += 1  # titles add entity words, never event words: skip the rewrite
+                    continue
                 judged = actors.expand(sent)
                 if n == 0 and sent.isupper():  # wire headlines: the parser reads lower case
                     judged = re.sub(r"\b[A-Z][A-Z'-]+\b", lambda m: m.group(0).lower(), judged)
@@ -148,7 +162,7 @@ class HybridDetector(Detector):
             start += len(cand)
             headline = float(next(head_p)) if self.headline_centrality and doc.title else 0.0
             base, prob, which = self.sentence_scores(v)
-            lead = ActorIndex.of(doc.text).lead if self.frames else ""
+            lead = actors_of(doc).lead if self.frames else ""
             frames = self.frames.frames([c[3] for c in cand], lead) if self.frames else []
             for j, fs in enumerate(frames):
                 if any(f.mutual for f in fs):  # a leader meets a leader

@@ -10,7 +10,6 @@ uses the same guards as a cheap gate before any model looks at the text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from detectors.base import Batch, Detector, Document
@@ -73,15 +72,12 @@ class Guards:
         excluded = self.exclude.find(passage)
         return PassageCheck(not excluded, hit[0], hit[1], excluded)
 
-    def quick_reject(self, doc: Document, extra: Iterable[str] = ()) -> bool:
-        """True when no passage can qualify: a cheap whole-text test before sentence checks.
-
-        `extra`: more text that may stand in a sentence once names are titled.
-        """
-        text = "\n".join([doc.title, doc.text, *extra])
-        if self.require and not self.require.find(text):
+    def quick_reject(self, doc: Document) -> bool:
+        """True when no passage can qualify: a cheap whole-text test before sentence checks."""
+        text = f"{doc.title}\n{doc.text}"
+        if self.require and not self.require.occurs_in(text):
             return True
-        return any(not ps.find(text) for ps in self.roles.values())
+        return any(not ps.occurs_in(text) for ps in self.roles.values())
 
     def checks(self, doc: Document) -> list[PassageCheck]:
         if self.quick_reject(doc):

@@ -30,6 +30,7 @@ class PhraseSet:
 
     phrases: tuple[str, ...]
     regex: re.Pattern[str] | None
+    stems: tuple[str, ...] = ()  # lower-case literal start of each phrase: a cheap pre-test
 
     @classmethod
     def of(cls, phrases: Iterable[str]) -> PhraseSet:
@@ -37,19 +38,31 @@ class PhraseSet:
         if not items:
             return cls((), None)
         alts = "|".join(f"(?P<p{i}>{_phrase_pattern(p)})" for i, p in enumerate(items))
-        return cls(items, re.compile(alts, re.IGNORECASE))
+        stems = tuple(p.split()[0].rstrip("*").lower() for p in items)
+        return cls(items, re.compile(alts, re.IGNORECASE), stems)
+
+    def _maybe_in(self, text: str) -> bool:
+        """False when no phrase can occur (no phrase's first word is a substring)."""
+        low = text.lower()
+        return any(stem in low for stem in self.stems)
 
     def __bool__(self) -> bool:
         return bool(self.phrases)
 
     def find(self, text: str) -> list[str]:
         """Distinct phrases found in `text`, in order of first occurrence."""
-        if self.regex is None:
+        if self.regex is None or not self._maybe_in(text):
             return []
         seen: dict[str, None] = {}
         for m in self.regex.finditer(text):
             seen.setdefault(self.phrases[int(m.lastgroup[1:])], None)  # type: ignore[index]
         return list(seen)
+
+    def occurs_in(self, text: str) -> bool:
+        """Whether any phrase occurs: stops at the first hit (the gate's test)."""
+        if self.regex is None or not self._maybe_in(text):
+            return False
+        return self.regex.search(text) is not None
 
     def count(self, text: str) -> int:
         return 0 if self.regex is None else sum(1 for _ in self.regex.finditer(text))
