@@ -1,14 +1,19 @@
 """Throughput of one monitoring pass against the cost of the embedding model alone.
 
-Serves N article pages behind M RSS feeds on loopback (real scrapinghub pages from
-the shared data, each made a distinct article; generated pages when the data is
-absent), runs ONE real pass (`flows.monitor.monitor_pass`) into a fresh SQLite store
-with alerts to a JSONL file, then encodes exactly the passages that pass embedded,
-alone, in the same process. Headline: pass time / pure-encode time. Then a quiet
-pass over `--quiet-feeds` feeds (each answers 304 or lists only seen items).
+Serves N article pages behind M RSS feeds on loopback from a SEPARATE process (real
+scrapinghub pages from the shared data, each made a distinct article; generated pages
+when the data is absent), runs ONE real pass (`flows.monitor.monitor_pass`) into a
+fresh SQLite store with alerts to a JSONL file, then encodes exactly the texts that
+pass fed to the model (its passages, and the detectors' candidate sentences), alone,
+in the same process. Headline: pass time / pure-encode time of those same texts.
+Then a quiet pass over `--quiet-feeds` feeds (each answers 304 or lists only seen
+items).
 
 Process start, Prefect's ephemeral API start and model load are timed and printed
-separately: the targets are about the pass, beyond process start.
+separately: the targets are about the pass, beyond process start. Memory: the RSS of
+this (the newswatch) process after model load, its peak during the pass (VmHWM reset
+before the pass), per-chunk readings, and the extraction workers' peaks separately;
+the site server's memory is in its own process and not counted.
 
     .venv/bin/python benchmarks/throughput.py --articles 500 --feeds 20 --quiet-feeds 100
 
@@ -26,12 +31,13 @@ import contextlib  # noqa: E402
 import gzip  # noqa: E402
 import html  # noqa: E402
 import json  # noqa: E402
+import multiprocessing  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
-import resource  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
@@ -40,9 +46,11 @@ from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="newswatch-bench-prefect-"))
+if "PREFECT_HOME" not in os.environ:  # (the site process inherits it: no second folder)
+    os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="newswatch-bench-prefect-")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")  # busy machines
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 for _var in ("SLACK_BOT_TOKEN", "SLACK_WEBHOOK_URL", "NEWSWATCH_STORE_URL"):
@@ -168,6 +176,51 @@ def add_feeds(site: NewsSite, n_feeds: int, prefix: str) -> list[dict]:
     return sources
 
 
+@dataclass
+class ServedSite:
+    """What the site process serves: the first pass's feeds, the extra quiet feeds."""
+
+    sources: list[dict]
+    quiet_extra: list[dict]
+    pid: int
+    rss_mb: float
+
+
+def _serve(conn, n_articles: int, n_hosts: int, n_feeds: int, n_quiet: int) -> None:
+    """Site process: build the site, send its feeds, serve until told to stop."""
+    site = build_site(n_articles, n_hosts)
+    try:
+        sources = add_feeds(site, n_feeds, "feed")
+        quiet_extra = add_feeds(site, max(0, n_quiet - n_feeds), "quiet")
+        conn.send((sources, quiet_extra, rss_mb(os.getpid())))
+        with contextlib.suppress(EOFError):
+            conn.recv()
+    finally:
+        site.close()
+
+
+@contextlib.contextmanager
+def site_process(n_articles: int, n_hosts: int, n_feeds: int, n_quiet: int):
+    """Serve the site from a separate process, so its pages (all in memory, ~250 MB at
+    N=2000) and its serving threads are not counted in the newswatch process."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(
+        target=_serve, args=(child, n_articles, n_hosts, n_feeds, n_quiet), daemon=True
+    )
+    proc.start()
+    child.close()
+    try:
+        sources, quiet_extra, rss = parent.recv()
+        yield ServedSite(sources, quiet_extra, proc.pid, rss)
+    finally:
+        with contextlib.suppress(OSError):
+            parent.send("stop")
+        proc.join(10)
+        if proc.is_alive():
+            proc.terminate()
+
+
 # -- config and timing ------------------------------------------------------------------
 
 
@@ -241,32 +294,108 @@ def timed(fn: Callable[[], object]) -> tuple[object, float]:
     return out, time.perf_counter() - t0
 
 
-def peak_rss_mb() -> tuple[float, float]:
-    """(this process, largest waited-for child) peak RSS in MB."""
-    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return me, kids
+def _status_mb(pid: int | str, key: str) -> float:
+    """A /proc/PID/status field (VmRSS, VmHWM) in MB; nan when the process is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
 
 
-def extraction_workers_peak_mb() -> list[float]:
-    """Peak RSS (VmHWM) of the live extraction pool workers, which getrusage does not see."""
+def rss_mb(pid: int | str = "self") -> float:
+    return _status_mb(pid, "VmRSS")
+
+
+def peak_mb(pid: int | str = "self") -> float:
+    return _status_mb(pid, "VmHWM")
+
+
+def reset_peak(pid: int | str = "self") -> bool:
+    """Reset a process's VmHWM to its current RSS (Linux >= 4.0), so the next reading is
+    the peak of what follows, not of model load."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def extraction_worker_pids() -> list[int]:
     from newswatch import pipeline
 
     pool = pipeline._EXTRACT_POOL
-    out = []
-    for pid in list((pool._processes or {}) if pool is not None else ()):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    out.append(int(line.split()[1]) / 1024)
-    return out
+    return list((pool._processes or {}) if pool is not None else ())
 
 
-def current_rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+class MemoryWatch:
+    """RSS of this process and of the extraction workers during the pass: peaks (VmHWM,
+    reset at start), a 0.2 s sampler, and one reading per chunk boundary (before and after
+    the pipeline's heap release)."""
+
+    def __init__(self, trace_malloc: bool = False) -> None:
+        self.samples: list[tuple[float, float]] = []  # (seconds, this process's RSS)
+        self.chunks: list[tuple[float, float]] = []  # (RSS before release, after)
+        self.trace_malloc = trace_malloc
+        self.malloc_growth: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        t0 = time.perf_counter()
+        while not self._stop.wait(0.2):
+            self.samples.append((time.perf_counter() - t0, rss_mb()))
+
+    def __enter__(self) -> MemoryWatch:
+        from newswatch import pipeline
+
+        self.baseline = rss_mb()
+        self.workers = extraction_worker_pids()
+        self.worker_baseline = [rss_mb(p) for p in self.workers]
+        self.peak_reset = reset_peak() and all(reset_peak(p) for p in self.workers)
+        self._release = pipeline.release_memory
+        if self.trace_malloc:
+            import tracemalloc
+
+            tracemalloc.start(8)
+            self._snap = tracemalloc.take_snapshot()
+
+        def release() -> None:
+            before = rss_mb()
+            self._release()
+            self.chunks.append((before, rss_mb()))
+            if self.trace_malloc:
+                self._malloc_step()
+
+        pipeline.release_memory = release
+        self._thread.start()
+        return self
+
+    def _malloc_step(self) -> None:
+        import tracemalloc
+
+        snap = tracemalloc.take_snapshot()
+        top = snap.compare_to(self._snap, "traceback")[:3]
+        self.malloc_growth.append(
+            "; ".join(f"{s.size_diff / 2**20:+.1f} MB at {s.traceback.format()[-1].strip()}"
+                      for s in top)
+        )  # fmt: skip
+
+    def __exit__(self, *exc) -> None:
+        from newswatch import pipeline
+
+        self._stop.set()
+        self._thread.join()
+        pipeline.release_memory = self._release
+        if self.trace_malloc:
+            import tracemalloc
+
+            tracemalloc.stop()
+        self.peak = peak_mb()
+        self.worker_peaks = [peak_mb(p) for p in self.workers]
+        self.end = rss_mb()
 
 
 # -- the run ----------------------------------------------------------------------------
@@ -314,53 +443,73 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--quiet-feeds", type=int, default=100)
     ap.add_argument("--hosts", type=int, default=8, help="loopback hosts serving the site")
     ap.add_argument("--batch-size", type=int, default=None, help="override embedding.batch_size")
+    ap.add_argument(
+        "--trace-malloc", action="store_true", help="per chunk, where Python memory grew (slow)"
+    )
+    ap.add_argument("--no-quiet", action="store_true", help="skip the quiet pass")
+    ap.add_argument(
+        "--no-pure", action="store_true", help="skip the pure encode (memory runs: no ratio)"
+    )
     args = ap.parse_args(argv)
 
     boot = process_start_seconds()
-    _, imports = timed(lambda: __import__("flows.monitor"))
-    workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
-    site = build_site(args.articles, max(1, min(args.hosts, args.feeds)))
+    n_hosts = max(1, min(args.hosts, args.feeds))
+    quiet_feeds = 0 if args.no_quiet else args.quiet_feeds
+    # the site builds in its own process while this one imports and starts Prefect
+    with site_process(args.articles, n_hosts, args.feeds, quiet_feeds) as site:
+        _, imports = timed(lambda: __import__("flows.monitor"))
+        workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
+        try:
+            config_dir = write_config(workdir, site.sources, args.batch_size)
+            _, prefect_start = timed(start_prefect)
+            embedder, model_load = timed(lambda: load_model(config_dir))
+            _, extract_warm = timed(warm_up_extraction)
+            alerts = workdir / "alerts.jsonl"
+
+            with recording(embedder, EncodeLog()) as log, MemoryWatch(args.trace_malloc) as mem:
+                summary, pass_s = run_pass(config_dir, alerts)
+            passages = log.texts("newswatch")
+            sentences = log.texts("detectors")
+            pure_passages = pure_sentences = float("nan")
+            if not args.no_pure:
+                _, pure_passages = timed(lambda: embedder.encode(passages))
+                _, pure_sentences = timed(lambda: embedder.encode(sentences))
+
+            quiet, quiet_s = None, 0.0
+            quiet_sources = (site.sources + site.quiet_extra)[:quiet_feeds]
+            if quiet_sources:
+                write_config(workdir, quiet_sources, args.batch_size)
+                quiet, quiet_s = run_pass(config_dir, alerts)
+            n_alerts = sum(1 for _ in alerts.open()) if alerts.exists() else 0
+            report(
+                args, summary, pass_s, quiet, quiet_s, len(quiet_sources),
+                boot=boot, imports=imports, prefect_start=prefect_start, model_load=model_load,
+                extract_warm=extract_warm,
+                passages=passages, sentences=sentences, log=log,
+                pure_passages=pure_passages, pure_sentences=pure_sentences,
+                mem=mem, site=site, n_alerts=n_alerts, batch_size=embedder.batch_size,
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def load_average() -> str:
     try:
-        sources = add_feeds(site, args.feeds, "feed")
-        config_dir = write_config(workdir, sources, args.batch_size)
-        _, prefect_start = timed(start_prefect)
-        embedder, model_load = timed(lambda: load_model(config_dir))
-        _, extract_warm = timed(warm_up_extraction)
-        rss_before = current_rss_mb()
-        alerts = workdir / "alerts.jsonl"
-
-        with recording(embedder, EncodeLog()) as log:
-            summary, pass_s = run_pass(config_dir, alerts)
-        passages = log.texts("newswatch")
-        sentences = log.texts("detectors")
-        _, pure_passages = timed(lambda: embedder.encode(passages))
-        _, pure_sentences = timed(lambda: embedder.encode(sentences))
-
-        quiet_extra = add_feeds(site, max(0, args.quiet_feeds - args.feeds), "quiet")
-        quiet_sources = (sources + quiet_extra)[: args.quiet_feeds]
-        write_config(workdir, quiet_sources, args.batch_size)
-        quiet, quiet_s = run_pass(config_dir, alerts)
-        n_alerts = sum(1 for _ in alerts.open()) if alerts.exists() else 0
-        report(
-            args, summary, pass_s, quiet, quiet_s, len(quiet_sources),
-            boot=boot, imports=imports, prefect_start=prefect_start, model_load=model_load,
-            extract_warm=extract_warm,
-            passages=passages, sentences=sentences, log=log,
-            pure_passages=pure_passages, pure_sentences=pure_sentences,
-            rss_before=rss_before, n_alerts=n_alerts, batch_size=embedder.batch_size,
-        )  # fmt: skip
-    finally:
-        site.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
 
 
 def report(args, summary, pass_s, quiet, quiet_s, n_quiet, **k) -> None:
     n_new = summary["new_articles"]
     t = summary["timings"]
     stages = ("poll", "fetch+extract", "embed", "detect", "store", "alert")
-    me, kids = peak_rss_mb()
     tokens = sum(len(p.split()) for p in k["passages"])
-    print(f"throughput: {args.articles} articles behind {args.feeds} feeds on {args.hosts} hosts")
+    print(
+        f"throughput: {args.articles} articles behind {args.feeds} feeds on "
+        f"{min(args.hosts, args.feeds)} hosts (served by process {k['site'].pid}); "
+        f"load average at the end {load_average()}"
+    )
     print(
         f"  startup (not in the pass): process start {k['boot']:.2f}s, imports "
         f"{k['imports']:.2f}s, Prefect ephemeral API {k['prefect_start']:.2f}s, "
@@ -374,6 +523,12 @@ def report(args, summary, pass_s, quiet, quiet_s, n_quiet, **k) -> None:
         f"+ {summary['followups_queued']} follow-ups, {k['n_alerts']} in the JSONL sink)"
     )
     print("  stages: " + ", ".join(f"{s} {t.get(s, 0.0):.2f}s" for s in stages))
+    beside = summary.get("overlapped") or {}
+    if beside:
+        print(
+            "  beside other stages (background, not in the sum; the stage above is the wait): "
+            + ", ".join(f"{s} {v:.2f}s" for s, v in beside.items())
+        )
     other = {s: v for s, v in t.items() if s not in stages}
     other["outside stages (Prefect flow/task runs, pass record)"] = pass_s - sum(t.values())
     if other:
@@ -391,22 +546,39 @@ def report(args, summary, pass_s, quiet, quiet_s, n_quiet, **k) -> None:
     pure = k["pure_passages"]
     both = pure + k["pure_sentences"]
     print(
-        f"  HEADLINE end-to-end / pure-encode = {pass_s:.2f} / {pure:.2f} = "
-        f"{pass_s / max(pure, 1e-9):.2f}  (vs passages + detector sentences: "
-        f"{pass_s / max(both, 1e-9):.2f})"
+        f"  HEADLINE end-to-end / pure-encode of the same texts (passages + detector "
+        f"sentences) = {pass_s:.2f} / {both:.2f} = {pass_s / max(both, 1e-9):.2f}  "
+        f"(vs passages alone: {pass_s / max(pure, 1e-9):.2f})"
+    )
+    if quiet is not None:
+        print(
+            f"  quiet pass: {quiet_s:.2f}s over {n_quiet} feeds "
+            f"({quiet['sources_not_modified']} answered 304, {quiet['new_articles']} new); "
+            "stages: "
+            + ", ".join(f"{s} {v:.2f}s" for s, v in quiet["timings"].items())
+            + f", outside stages {quiet_s - sum(quiet['timings'].values()):.2f}s"
+        )
+    m = k["mem"]
+    peak_note = "" if m.peak_reset else " (VmHWM could not be reset: includes start-up)"
+    print(
+        f"  RSS of the newswatch process: {m.baseline:.0f} MB after model load and warm-up, "
+        f"PEAK {m.peak:.0f} MB during the pass{peak_note}, {m.end:.0f} MB after it"
     )
     print(
-        f"  quiet pass: {quiet_s:.2f}s over {n_quiet} feeds "
-        f"({quiet['sources_not_modified']} answered 304, {quiet['new_articles']} new); "
-        "stages: "
-        + ", ".join(f"{s} {v:.2f}s" for s, v in quiet["timings"].items())
-        + f", outside stages {quiet_s - sum(quiet['timings'].values()):.2f}s"
+        "  extraction workers (separate processes): "
+        + ", ".join(
+            f"{b:.0f} -> peak {p:.0f} MB"
+            for b, p in zip(m.worker_baseline, m.worker_peaks, strict=True)
+        )
+        + f"; site server process (not newswatch) {k['site'].rss_mb:.0f} MB"
     )
-    print(
-        f"  peak RSS: {me:.0f} MB (this process; {k['rss_before']:.0f} MB after model load), "
-        f"children {kids:.0f} MB, extraction workers "
-        + ", ".join(f"{w:.0f} MB" for w in extraction_workers_peak_mb())
-    )
+    if m.chunks:
+        print(
+            "  RSS at chunk ends (before -> after heap release), MB: "
+            + ", ".join(f"{a:.0f}->{b:.0f}" for a, b in m.chunks)
+        )
+    for i, line in enumerate(m.malloc_growth):
+        print(f"  tracemalloc growth since pass start, after chunk {i + 1}: {line}")
     print("  summary: " + json.dumps({"timings": t, "passages_embedded": summary.get(
         "passages_embedded")}))  # fmt: skip
 

@@ -28,6 +28,35 @@ def fetch_articles(items, fetcher: Fetcher, config: Config):
     return pipeline.fetch_articles(items, fetcher, config.settings.min_text_chars, n.max_workers)
 
 
+@task(name="fetch-articles-ahead", cache_policy=NO_CACHE)
+def fetch_articles_ahead(items, fetcher: Fetcher, config: Config, stats: pipeline.PassStats):
+    with stats.timed_beside("fetch+extract"):
+        return fetch_articles.fn(items, fetcher, config)
+
+
+def fetched_chunks(items, fetcher: Fetcher, config: Config, stats: pipeline.PassStats):
+    """(chunk, fetched articles) in order. With pipeline.PREFETCH, chunk k+1 is fetched and
+    extracted in the background (fetch threads, extraction processes) while the caller
+    embeds and scores chunk k; the "fetch+extract" stage is then the time spent waiting."""
+    pending = None
+    for chunk in pipeline.chunks(items):
+        if not pipeline.PREFETCH:
+            with stats.timed("fetch+extract"):
+                fetched = fetch_articles(chunk, fetcher, config)
+            yield chunk, fetched
+            continue
+        future = fetch_articles_ahead.submit(chunk, fetcher, config, stats)
+        if pending is not None:
+            with stats.timed("fetch+extract"):
+                fetched = pending[1].result()
+            yield pending[0], fetched
+        pending = (chunk, future)
+    if pending is not None:
+        with stats.timed("fetch+extract"):
+            fetched = pending[1].result()
+        yield pending[0], fetched
+
+
 @task(name="analyse", cache_policy=NO_CACHE)
 def analyse(articles, config: Config, stats: pipeline.PassStats):
     return pipeline.analyse(articles, scorer_for(config), embedder_for(config), stats)
@@ -69,9 +98,7 @@ def monitor_pass(
         per_source: dict[str, list[int]] = {}
         seen: dict[str, str] = {}
         # Chunks bound memory (only extracted text is kept) and keep encode batches large.
-        for chunk in pipeline.chunks(items):
-            with stats.timed("fetch+extract"):
-                fetched = fetch_articles(chunk, fetcher, config)
+        for chunk, fetched in fetched_chunks(items, fetcher, config, stats):
             articles = pipeline.tally_fetched(fetched, stats, per_source)
             with stats.timed("store"):
                 articles, _unchanged = pipeline.drop_known(articles, store, seen)

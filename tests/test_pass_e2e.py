@@ -7,6 +7,7 @@ a Slack-Web-API-compatible server on loopback. Nothing is mocked.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import pytest
@@ -116,10 +117,17 @@ def _wire_copies() -> list[dict]:
     return [first, second, third]
 
 
+@pytest.mark.parametrize("prefetch", [False, True], ids=["chunked", "chunked+prefetch"])
 def test_one_wire_story_from_three_outlets_is_one_alert_and_two_threaded_followups(
-    site, slack_env, tmp_path
+    site, slack_env, tmp_path, monkeypatch, prefetch
 ):
     from flows.monitor import monitor_pass
+    from newswatch import pipeline
+
+    # one article per chunk, so the story spans chunks (and, with prefetch, chunk k+1 is
+    # fetched while chunk k is scored): the outcome must not depend on either
+    monkeypatch.setattr(pipeline, "chunks", functools.partial(pipeline.chunks, size=1))
+    monkeypatch.setattr(pipeline, "PREFETCH", prefetch)
 
     copies = _wire_copies()
     feeds = []
