@@ -54,7 +54,7 @@ from newswatch.models import Decision
 from newswatch.passages import normalise_ws, sentences
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)  # a chunk of articles; bounded across a long pass
 def _actors(title: str, text: str) -> ActorIndex:
     return ActorIndex.of(text if title.isupper() else f"{title}\n{text}")
 
