@@ -14,7 +14,7 @@ name lists: only what the article itself says.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Head nouns of titles, longest first so "secretary of state" wins over "secretary".
 _HEADS = (
@@ -62,11 +62,12 @@ _HEADS = (
 _HEAD = "|".join(re.escape(h).replace(r"\ ", r"[\s-]+") for h in _HEADS)
 # Up to three capitalised modifiers before the head: "West German", "U.S. Trade", "Oil".
 _MODS = r"(?:(?:[A-Z(][\w.'()-]*|of|the)\s+){0,3}"
-# A name: 1-4 capitalised tokens, with the usual lower-case particles inside.
-_NAME = (
-    r"(?P<name>[A-Z][\w'-]+(?:\s+(?:(?:von|van|der|de|da|del|bin|ibn|al|el|la|le)\s+)?"
-    r"[A-Z][\w'-]+){0,3})"
-)
+_PARTICLES = ("von", "van", "der", "de", "da", "del", "bin", "ibn", "al", "el", "la", "le")
+# One capitalised token, then more, each perhaps after a lower-case particle ("da Silva").
+_NAME_PART = r"[A-Z][\w'-]+"
+_NEXT_PART = rf"\s+(?:(?:{'|'.join(_PARTICLES)})\s+)?{_NAME_PART}"
+# A name: 1-4 capitalised tokens.
+_NAME = rf"(?P<name>{_NAME_PART}(?:{_NEXT_PART}){{0,3}})"
 _INTRO = re.compile(rf"(?P<title>{_MODS}(?i:{_HEAD}))\s+{_NAME}")
 # "Weizsaecker, the West German president," -> appositive introduction.
 _APPOSITIVE = re.compile(
@@ -74,10 +75,7 @@ _APPOSITIVE = re.compile(
 )
 # The text right before a name that already gives its title: "President Ronald ".
 _INTRODUCED = re.compile(rf"(?i:{_HEAD})(?:\s+[A-Z][\w'-]*){{0,3}}\s+$")
-_NAME_RUN = re.compile(
-    r"(?<![\w-])[A-Z][\w'-]+(?:\s+(?:(?:von|van|der|de|da|del|bin|ibn|al|el|la|le)\s+)?"
-    r"[A-Z][\w'-]+)*"
-)
+_NAME_RUN = re.compile(rf"(?<![\w-]){_NAME_PART}(?:{_NEXT_PART})*")
 _TITLE_RIGHT_BEFORE = re.compile(rf"(?i:{_HEAD})\s+$")
 # In British news "the chancellor" is the Chancellor of the Exchequer, a minister.
 _EXCHEQUER = re.compile(r"(?i)\bexchequer\b")
@@ -88,8 +86,7 @@ _CHANCELLOR = re.compile(r"(?i)\bchancellor\b(?:\s+of\s+the\s+exchequer)?")
 _PRONOUN = re.compile(r"^(?:He|She)(?=\s)")
 _HONORIFIC_START = re.compile(r"^(?:Mr|Mrs|Ms|Dr)\.?\s+")
 _HEAD_WORD = re.compile(rf"(?<![\w-])(?i:{_HEAD})(?![\w-])")
-_HONORIFIC_END = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Mr\.|Mrs\.|Ms\.|Dr\.)\s+$")
-_PARTICLES = {"von", "van", "der", "de", "da", "del", "bin", "ibn", "al", "el", "la", "le"}
+_HONORIFIC_END = re.compile(r"\b(?:Mr|Mrs|Ms|Dr)\.?\s+$")
 # Capitalised words that are never a person's name in this position.
 _NOT_NAMES = {
     "The", "A", "An", "He", "She", "It", "They", "We", "I", "Mr", "Mrs", "Ms", "On", "In", "At",
@@ -178,6 +175,7 @@ class ActorIndex:
     regex: re.Pattern[str] | None
     lead: str = ""  # "Title Name" of the first person the text introduces
     british: bool = False  # British usage: "the chancellor" is the finance minister
+    shouted: dict[str, str] = field(default_factory=dict)  # "CHIRAC" -> its title
 
     @classmethod
     def of(cls, *texts: str) -> ActorIndex:
@@ -185,7 +183,7 @@ class ActorIndex:
             any(_BRITISH.search(t) for t in texts) and not any(_GERMANIC.search(t) for t in texts)
         )
         found: dict[str, set[str]] = {}
-        first: list[tuple[int, str]] = []
+        introduced: list[str] = []  # "Title Surname" in order of introduction
         for text in map(neutralise_titles, texts):
             intros = list(_INTRO.finditer(text)) + list(_APPOSITIVE.finditer(text))
             for m in sorted(intros, key=lambda m: m.start()):
@@ -204,31 +202,33 @@ class ActorIndex:
                 # "Kim" for "Kim Jong-un"; a part two people share is dropped below
                 for tok in tokens:
                     found.setdefault(tok, set()).add(title)
-                first.append((len(first), f"{title} {tokens[-1]}"))
+                introduced.append(f"{title} {tokens[-1]}")
         titles = {n: next(iter(t)) for n, t in found.items() if len(t) == 1}
-        lead = first[0][1] if first else ""
+        lead = introduced[0] if introduced else ""
         if not titles:
             return cls({}, None, lead, british)
         alts = "|".join(
             sorted((re.escape(n) for n in titles), key=len, reverse=True)
             + sorted((re.escape(n.upper()) for n in titles), key=len, reverse=True)
         )
-        return cls(titles, re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])"), lead, british)
+        regex = re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])")
+        return cls(titles, regex, lead, british, {n.upper(): t for n, t in titles.items()})
 
     def title_of(self, name: str) -> str | None:
-        return self.titles.get(name) or next(
-            (t for n, t in self.titles.items() if n.upper() == name), None
-        )
+        """The title of a known name part, as written or shouted ("CHIRAC")."""
+        return self.titles.get(name) or self.shouted.get(name)
 
     def expand(self, sentence: str, resolve_pronoun: bool = True) -> str:
         """`sentence` with each bare known name preceded by its title, titles neutralised."""
         sentence = neutralise_titles(sentence)
-        if self.british:
-            sentence = _CHANCELLOR.sub("finance minister", sentence)
         if self.lead and resolve_pronoun:
             sentence = _PRONOUN.sub(self.lead, sentence, count=1)
-        if self.regex is None:
-            return sentence
+        if self.regex is not None:
+            sentence = self._title_names(sentence)
+        # British usage last, so titles put in front of names read the same way
+        return _CHANCELLOR.sub("finance minister", sentence) if self.british else sentence
+
+    def _title_names(self, sentence: str) -> str:
         shouting = sentence.isupper()  # "PRESIDENT SAYS SHULTZ": every word looks like a name
         # a whole name ("George Bush") is titled once, before it, by any known part of it
         spans = self.regex.finditer(sentence) if shouting else _NAME_RUN.finditer(sentence)
@@ -246,8 +246,5 @@ class ActorIndex:
             head = _HONORIFIC_END.sub("", sentence[last : m.start()])
             out += [head, f"{title} {name}"]
             last = m.end()
-        if not out:
-            return sentence
         out.append(sentence[last:])
-        joined = "".join(out)
-        return _CHANCELLOR.sub("finance minister", joined) if self.british else joined
+        return "".join(out)

