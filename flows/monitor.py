@@ -30,7 +30,7 @@ def fetch_articles(items, fetcher: Fetcher, config: Config):
 
 @task(name="fetch-articles-ahead", cache_policy=NO_CACHE)
 def fetch_articles_ahead(items, fetcher: Fetcher, config: Config, stats: pipeline.PassStats):
-    with stats.timed_beside("fetch+extract"):
+    with stats.timed("fetch+extract", beside=True):
         return fetch_articles.fn(items, fetcher, config)
 
 
@@ -38,23 +38,22 @@ def fetched_chunks(items, fetcher: Fetcher, config: Config, stats: pipeline.Pass
     """(chunk, fetched articles) in order. With pipeline.PREFETCH, chunk k+1 is fetched and
     extracted in the background (fetch threads, extraction processes) while the caller
     embeds and scores chunk k; the "fetch+extract" stage is then the time spent waiting."""
-    pending = None
-    for chunk in pipeline.chunks(items):
-        if not pipeline.PREFETCH:
+    if not pipeline.PREFETCH:
+        for chunk in pipeline.chunks(items):
             with stats.timed("fetch+extract"):
                 fetched = fetch_articles(chunk, fetcher, config)
             yield chunk, fetched
-            continue
-        future = fetch_articles_ahead.submit(chunk, fetcher, config, stats)
+        return
+    pending = None  # (chunk, its fetch running in the background)
+    for chunk in [*pipeline.chunks(items), None]:
+        ahead = None
+        if chunk is not None:
+            ahead = (chunk, fetch_articles_ahead.submit(chunk, fetcher, config, stats))
         if pending is not None:
             with stats.timed("fetch+extract"):
                 fetched = pending[1].result()
             yield pending[0], fetched
-        pending = (chunk, future)
-    if pending is not None:
-        with stats.timed("fetch+extract"):
-            fetched = pending[1].result()
-        yield pending[0], fetched
+        pending = ahead
 
 
 @task(name="analyse", cache_policy=NO_CACHE)

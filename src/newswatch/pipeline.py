@@ -62,22 +62,16 @@ class PassStats:
     overlapped: dict[str, float] = field(default_factory=dict)
 
     @contextmanager
-    def timed(self, stage: str):
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - t0
-
-    @contextmanager
-    def timed_beside(self, stage: str):
-        """Time a stage that runs beside the others (in another thread)."""
+    def timed(self, stage: str, beside: bool = False):
+        """Add the block's time to `stage`; `beside`: it runs in another thread, beside the
+        stages on the pass's path, so it goes to `overlapped`, not into their sum."""
+        into = self.overlapped if beside else self.timings
         t0 = time.perf_counter()
         try:
             yield
         finally:
             with _STATS_LOCK:
-                self.overlapped[stage] = self.overlapped.get(stage, 0.0) + time.perf_counter() - t0
+                into[stage] = into.get(stage, 0.0) + time.perf_counter() - t0
 
     def take_polls(self, polls: Sequence[SourcePoll]) -> None:
         self.sources_polled = len(polls)
