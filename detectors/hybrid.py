@@ -18,6 +18,12 @@ the event's words at all. So:
    `frame_bonus`/`frame_penalty` are set and the topic has entity roles): +bonus
    when an entity role is its agent (twice when a role meets a role), -penalty
    when someone else is ("the oil minister will meet the president").
+   A *story frame* (`story_frame_floor`): the agent is a role-holder the story
+   opens with (named in the headline or first sentence), the trip goes to a named
+   place, and it is not told as history ("last year", "in 1975", "once"):
+   "Weizsaecker, on a four-day official visit to Argentina, said ..." in paragraph
+   5 of a story about him. The visit frames the story, so that sentence counts as
+   lead and its base score is at least the floor.
 5. Centrality, as the labelling guidelines define it (headline / lead, or a
    substantial part of the article): a candidate among the first
    `lead_sentences` sentences gets `lead_bonus`. When no candidate is in the
@@ -33,7 +39,7 @@ passage index, the sentence as read and the agents are in `details`): quoting th
 whole passage could drag in boilerplate that shares the passage (paywalls).
 Options (topic `detector_options.hybrid`): weight, lead_bonus, lead_sentences,
 central_count, off_lead_floor, repeat_bonus, max_repeat, C, sim_low, sim_high,
-frame_bonus, frame_penalty, headline_centrality, threshold.
+frame_bonus, frame_penalty, story_frame_floor, headline_centrality, threshold.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ import numpy as np
 from detectors.actors import ActorIndex, neutralise_titles
 from detectors.base import Batch, Detector, Document
 from detectors.classifier import FewShotModel
-from detectors.frames import FrameReader
+from detectors.frames import Frame, FrameReader
 from detectors.lexical import Guards
 from detectors.lexicon import PhraseSet
 from detectors.semantic import SemanticDetector
@@ -62,6 +68,16 @@ def _actors(title: str, text: str) -> ActorIndex:
 def actors_of(doc: Document) -> ActorIndex:
     """The document's actor index, built once for all topics of a batch."""
     return _actors(doc.title, doc.text)
+
+
+def _story_frame(frame: Frame, protagonists: list[str]) -> bool:
+    """A role-holder the story opens with travels to a named place, now."""
+    return (
+        frame.role
+        and bool(frame.place)
+        and not frame.background
+        and any(re.search(rf"\b{re.escape(n)}\b", frame.agent) for n in protagonists)
+    )
 
 
 class HybridDetector(Detector):
@@ -88,8 +104,9 @@ class HybridDetector(Detector):
         self.headline_centrality = bool(o.get("headline_centrality", False))
         self.frame_bonus = float(o.get("frame_bonus", 0.0))
         self.frame_penalty = float(o.get("frame_penalty", 0.0))
+        self.story_frame_floor = float(o.get("story_frame_floor", 0.0))
         roles = PhraseSet.of(a for aliases in topic.entities.values() for a in aliases)
-        wanted = (self.frame_bonus or self.frame_penalty) and roles
+        wanted = (self.frame_bonus or self.frame_penalty or self.story_frame_floor) and roles
         self.frames = FrameReader(self.guards.require, roles) if wanted else None
 
     def gate(self, doc: Document) -> bool:
@@ -123,6 +140,12 @@ class HybridDetector(Detector):
                     out.append((i, n, sent, judged))
                 n += 1
         return out
+
+    def _protagonists(self, doc: Document) -> list[str]:
+        """Known names in the headline or the first sentence: whom the story is about."""
+        actors = actors_of(doc)
+        opening = " ".join(self._sentences(doc, 0, doc.passages[0])[:2]) if doc.passages else ""
+        return [n for n in actors.titles if re.search(rf"(?i)\b{re.escape(n)}\b", opening)]
 
     @staticmethod
     def _sentences(doc: Document, i: int, passage: str) -> list[str]:
@@ -172,6 +195,13 @@ class HybridDetector(Detector):
                 elif any(f.agent for f in fs):
                     base[j] -= self.frame_penalty
             in_lead = np.array([n < self.lead_sentences for _, n, _, _ in cand])
+            heroes = self._protagonists(doc) if self.story_frame_floor else []
+            if heroes:
+                # the story's own actor (a role) is on a trip to a named place: the event
+                # frames the whole story, wherever the sentence stands
+                story = np.array([any(_story_frame(f, heroes) for f in fs) for fs in frames])
+                base = np.where(story, np.maximum(base, self.story_frame_floor), base)
+                in_lead = in_lead | story
             extra = self.repeat_bonus * min(len(cand) - 1, self.max_repeat)
             # a headline about the topic puts every candidate in the story's frame
             lead_weight = np.maximum(in_lead, headline)

@@ -80,3 +80,28 @@ def test_pronoun_agents_stand_for_the_lead_actor():
     reader = FrameReader(VISIT_WORDS, LEADERS)
     [frames] = reader.frames(["She ended her trip to Moscow."], lead="Prime Minister Thatcher")
     assert any(f.role and f.agent == "Prime Minister Thatcher" for f in frames)
+
+
+def test_a_trip_names_its_destination_only_when_it_is_a_place():
+    reader = FrameReader(VISIT_WORDS, LEADERS)
+    abroad, quake, wife = reader.frames(
+        [
+            "President Chavez, who is visiting China, said the deal was fair.",
+            "The president said during a visit to the quake zone that aid was coming.",
+            "President Reagan left the White House to visit his wife Nancy in hospital.",
+        ]
+    )
+    assert [f.place for f in abroad if f.trigger == "visiting"] == ["China"]
+    assert not any(f.place for f in quake + wife)
+
+
+def test_a_trip_told_as_history_is_background():
+    reader = FrameReader(VISIT_WORDS, LEADERS)
+    [old], [now] = reader.frames(  # one trigger each
+        [
+            "Prime Minister Callaghan once visited Uganda in 1975 to plead for a life.",
+            "Prime Minister Callaghan visits Uganda on Monday.",
+        ]
+    )
+    assert old.background and old.place == "Uganda"
+    assert now.place == "Uganda" and not now.background

@@ -62,6 +62,24 @@ PARTY_LEADER_TOUR = (
     "Liberal Democrat leader Ed Davey began a week-long tour of marginal seats in the south "
     "west on Monday, visiting farms and a hospital in Somerset.",
 )
+# The visit frames the story but is only said in paragraph 4, in a subordinate clause.
+STORY_FRAMED_VISIT = (
+    "Ramaphosa urges creditors to ease Zambia's debt terms",
+    "South African President Cyril Ramaphosa called on creditors to give Zambia more time "
+    "to repay its foreign loans.\n\n"
+    '"Debt relief is a question of stability for the whole region," he told reporters.\n\n'
+    "Zambia defaulted on its eurobonds in 2020 and has since restructured most of its debt.\n\n"
+    "Ramaphosa, who is on a three-day state visit to Zambia, also signed agreements on "
+    "power lines and rail freight.",
+)
+# The same actor, the trip only remembered.
+STORY_PAST_TRIP = (
+    "Ramaphosa urges creditors to ease Zambia's debt terms",
+    STORY_FRAMED_VISIT[1].replace(
+        "who is on a three-day state visit to Zambia",
+        "who visited Zambia last year",
+    ),
+)
 WEATHER = ("Storm warning for the coast", "Heavy rain and strong winds are expected tomorrow.")
 
 
@@ -117,6 +135,15 @@ def test_a_visit_told_with_the_surname_only_matches_and_says_who(scorer):
     assert "official visit to Portugal" in d.evidence
     assert d.details["judged"].startswith("President Lula")  # the model read the title
     assert "arrived: President Lula" in d.details["agents"]
+
+
+def test_a_visit_that_frames_the_story_matches_wherever_it_is_said(scorer):
+    _, res = score_one(scorer, *STORY_FRAMED_VISIT)
+    d = res["leader-foreign-visit"]
+    assert d.matched, d
+    assert "state visit to Zambia" in d.evidence
+    _, res = score_one(scorer, *STORY_PAST_TRIP)
+    assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
 
 
 @pytest.mark.parametrize("story", [COMPANY_PRESIDENT_TRIP, PARTY_LEADER_TOUR])
