@@ -105,6 +105,8 @@ class HybridDetector(Detector):
         self.frame_bonus = float(o.get("frame_bonus", 0.0))
         self.frame_penalty = float(o.get("frame_penalty", 0.0))
         self.story_frame_floor = float(o.get("story_frame_floor", 0.0))
+        # words that, in the opening, say the gated story is about the topic ("retaliation")
+        self.central_any = PhraseSet.of(o.get("central_any", []))
         roles = PhraseSet.of(a for aliases in topic.entities.values() for a in aliases)
         wanted = (self.frame_bonus or self.frame_penalty or self.story_frame_floor) and roles
         self.frames = FrameReader(self.guards.require, roles) if wanted else None
@@ -143,9 +145,12 @@ class HybridDetector(Detector):
 
     def _protagonists(self, doc: Document) -> list[str]:
         """Known names in the headline or the first sentence: whom the story is about."""
-        actors = actors_of(doc)
-        opening = " ".join(self._sentences(doc, 0, doc.passages[0])[:2]) if doc.passages else ""
-        return [n for n in actors.titles if re.search(rf"(?i)\b{re.escape(n)}\b", opening)]
+        opening = self._opening(doc)
+        return [n for n in actors_of(doc).titles if re.search(rf"(?i)\b{re.escape(n)}\b", opening)]
+
+    def _opening(self, doc: Document) -> str:
+        """The headline and the first sentence."""
+        return " ".join(self._sentences(doc, 0, doc.passages[0])[:2]) if doc.passages else ""
 
     @staticmethod
     def _sentences(doc: Document, i: int, passage: str) -> list[str]:
@@ -184,6 +189,8 @@ class HybridDetector(Detector):
             v = vecs[start : start + len(cand)]
             start += len(cand)
             headline = float(next(head_p)) if self.headline_centrality and doc.title else 0.0
+            if self.central_any and self.central_any.occurs_in(self._opening(doc)):
+                headline = 1.0
             base, prob, which = self.sentence_scores(v)
             lead = actors_of(doc).lead if self.frames else ""
             frames = self.frames.frames([c[3] for c in cand], lead) if self.frames else []

@@ -80,6 +80,27 @@ STORY_PAST_TRIP = (
         "who visited Zambia last year",
     ),
 )
+# Retaliation is the story; "sanctions" is said once, at the end.
+RETALIATION_STORY = (
+    "Washington readies retaliation against Brazil over ethanol dispute",
+    "The United States is preparing retaliatory measures against Brazil after talks on its "
+    "ethanol import rules broke down, trade officials said on Thursday.\n\n"
+    "The options under study include higher duties on Brazilian footwear, orange juice and "
+    "steel, the officials said.\n\n"
+    "Brazil's foreign ministry said it regretted the breakdown and hoped negotiations would "
+    "resume.\n\n"
+    "A final decision on the sanctions is expected from the president within two weeks, after "
+    "a public comment period.",
+)
+# A trade story that recalls sanctions in passing.
+PASSING_SANCTIONS = (
+    "Brazil's exports to the United States rise 6 percent",
+    "Brazilian exports to the United States rose 6 percent in the first half of the year, led "
+    "by coffee, aircraft and orange juice, the trade ministry said on Thursday.\n\n"
+    "Imports of American machinery also grew as investment picked up.\n\n"
+    "Economists said the strong real could slow sales abroad later in the year.\n\n"
+    "Officials recalled that exporters had lost orders during the sanctions dispute of the 1980s.",
+)
 WEATHER = ("Storm warning for the coast", "Heavy rain and strong winds are expected tomorrow.")
 
 
@@ -163,6 +184,15 @@ def test_state_sanctions_match(scorer):
     d = res["sanctions"]
     assert d.matched, d
     assert "sanctions" in d.guard and "Belarus" in d.evidence
+
+
+def test_sanctions_named_once_match_when_the_opening_is_about_retaliation(scorer):
+    _, res = score_one(scorer, *RETALIATION_STORY)
+    d = res["sanctions"]
+    assert d.matched and d.details["centrality"] == 1.0, d
+    assert "decision on the sanctions" in d.evidence
+    _, res = score_one(scorer, *PASSING_SANCTIONS)
+    assert not res["sanctions"].matched, res["sanctions"]
 
 
 def test_only_kinds_reading_passage_vectors_cause_embedding(topics):
