@@ -32,9 +32,6 @@ _RELATIVE = {"who", "which", "that"}
 _PERSONAL = {"he", "she", "his", "her", "him"}
 _TO_PLACE = {"to", "in", "for", "at"}
 _PLACES = {"GPE", "LOC"}
-_NATIONS = {"GPE", "NORP"}
-_AGAINST = {"against", "on", "to", "over", "from", "by"}
-_MODIFIERS = {"amod", "compound", "nmod", "poss"}
 _TRAVEL = re.compile(r"(?i)^(?:visit|trip|tour|travel|arriv|journey|flew|fly|flies|landed)")
 _BACKGROUND = re.compile(
     r"(?i)\b(?:last|previous|earlier)\s+(?:year|month|visit|trip)|\b(?:ago|former|once)\b"
@@ -101,26 +98,17 @@ def _agent_tokens(tok: Any) -> list[Any]:
 
 
 def _destination(tok: Any) -> str:
-    """The named place or nation an event word is about, "" when none.
+    """A named place a travel word goes to: "visit to Argentina", "visiting China".
 
-    A trip goes to a place: "visit to Argentina", "visiting China" (named places
-    only, so "a visit to the quake zone" - a domestic trip - or "to visit his wife
-    Nancy" has none). Other event words are by or against a state: "Canadian
-    sanctions", "sanctions against the South African government", "an embargo on
-    Iraq" - where a club's or a bank's sanctions name no nation.
+    Named places only (spaCy's entities), so "a visit to the quake zone" (a
+    domestic trip) or "to visit his wife Nancy" has none.
     """
-    if _WEAK.match(tok.text):
+    if not _TRAVEL.match(tok.text):
         return ""
-    travel = bool(_TRAVEL.match(tok.text))
-    preps = _TO_PLACE if travel else _AGAINST
     objs = [c for c in tok.children if c.dep_ == "dobj"] if tok.pos_ == "VERB" else []
-    for prep in (c for c in tok.children if c.dep_ == "prep" and c.lower_ in preps):
+    for prep in (c for c in tok.children if c.dep_ == "prep" and c.lower_ in _TO_PLACE):
         objs += [g for g in prep.children if g.dep_ == "pobj"]
-    if travel:
-        return next((_np(o) for o in objs if o.ent_type_ in _PLACES), "")
-    near = [c for c in tok.children if c.dep_ in _MODIFIERS]
-    near += [m for o in objs for m in (o, *(c for c in o.children if c.dep_ in _MODIFIERS))]
-    return next((t.text for t in near if t.ent_type_ in _NATIONS), "")
+    return next((_np(o) for o in objs if o.ent_type_ in _PLACES), "")
 
 
 def _counterparts(tok: Any) -> list[Any]:
