@@ -46,6 +46,8 @@ class Detector(ABC):
     kind: ClassVar[str]
     # False for kinds that embed their own (gated) sentences and ignore Batch.vectors
     needs_passage_vectors: ClassVar[bool] = True
+    # the keys this kind reads from `detector_options.<kind>`: a typo is an error, not a no-op
+    option_names: ClassVar[frozenset[str]] = frozenset({"threshold"})
 
     def __init__(self, topic: Topic, embedder: Embedder) -> None:
         self.topic = topic
@@ -55,7 +57,16 @@ class Detector(ABC):
     def options(self) -> dict[str, Any]:
         """This kind's section of the topic's `detector_options` (e.g. `{hybrid: {...}}`)."""
         opts = self.topic.detector_options.get(self.kind, {})
-        return opts if isinstance(opts, dict) else {}
+        if not isinstance(opts, dict):
+            return {}
+        unknown = sorted(set(opts) - self.option_names)
+        if unknown:
+            raise ValueError(
+                f"{self.topic.source_file}: topic {self.topic.id!r}: detector_options."
+                f"{self.kind}: unknown option(s) {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(self.option_names))})"
+            )
+        return opts
 
     def gate(self, doc: Document) -> bool:
         """False only if this detector can never match `doc` (so it need not be embedded)."""

@@ -45,6 +45,7 @@ class FewShotModel:
 
 class ClassifierDetector(Detector):
     kind = "classifier"
+    option_names = frozenset({"threshold", "C"})
 
     def __init__(self, topic, embedder) -> None:
         super().__init__(topic, embedder)

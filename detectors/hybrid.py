@@ -83,6 +83,14 @@ def _story_frame(frame: Frame, protagonists: list[str]) -> bool:
 class HybridDetector(Detector):
     kind = "hybrid"
     needs_passage_vectors = False
+    option_names = frozenset(
+        {
+            *("threshold", "C", "weight", "sim_low", "sim_high"),
+            *("lead_bonus", "lead_sentences", "central_count", "off_lead_floor"),
+            *("repeat_bonus", "max_repeat", "headline_centrality", "central_any"),
+            *("frame_bonus", "frame_penalty", "story_frame_floor"),
+        }
+    )
 
     def __init__(self, topic, embedder) -> None:
         super().__init__(topic, embedder)

@@ -238,6 +238,12 @@ def test_classifier_needs_counter_examples(topics):
         registry.build("classifier", topic, get_embedder())
 
 
+def test_a_mistyped_detector_option_is_an_error_naming_file_topic_and_option(topics):
+    topic = replace(topics["sanctions"], detector_options={"hybrid": {"lead_bonsu": 0.2}})
+    with pytest.raises(ValueError, match=r"topics\.yaml: topic 'sanctions'.*lead_bonsu"):
+        registry.build("hybrid", topic, get_embedder())
+
+
 def test_other_default_topics_fire_on_their_event(topics):
     scorer = TopicScorer(
         [topics[t] for t in ("missile-nuclear-test", "coup", "mass-unrest")], get_embedder()

@@ -78,6 +78,18 @@ def test_unknown_detector_is_listed_with_known_kinds(tmp_path):
     assert str(path) in msg and ".detectors" in msg and "'magic'" in msg and "hybrid" in msg
 
 
+def test_mistyped_detector_option_is_named_with_the_known_ones(tmp_path):
+    path = write(
+        tmp_path,
+        "topics.yaml",
+        GOOD.replace("{file: ex.txt}", "[one]")
+        + "    detectors: [hybrid]\n    detector_options: {hybrid: {lead_bonsu: 0.2}}\n",
+    )
+    (msg,) = problems_for(tmp_path)
+    assert str(path) in msg and "detector_options.hybrid.lead_bonsu" in msg
+    assert "lead_bonus" in msg  # the known options are listed
+
+
 def test_duplicate_ids_across_files_name_both(tmp_path):
     first = write(tmp_path, "topics.yaml", GOOD.replace("{file: ex.txt}", "[one]"))
     second = write(tmp_path, "topics/more.yaml", GOOD.replace("{file: ex.txt}", "[one]"))

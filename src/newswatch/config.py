@@ -261,6 +261,18 @@ def load_topics(config_dir: Path, problems: list[str]) -> list[Topic]:
                     problems.append(
                         f"{where}.detectors: unknown detector {kind!r} (known: {known})"
                     )
+            for kind, opts in tc.detector_options.items():
+                cls = registry.DETECTORS.get(kind)
+                if cls is None:
+                    problems.append(f"{where}.detector_options.{kind}: unknown detector kind")
+                elif not isinstance(opts, dict):
+                    problems.append(f"{where}.detector_options.{kind}: must be a mapping")
+                else:
+                    known = ", ".join(sorted(cls.option_names))
+                    problems += [
+                        f"{where}.detector_options.{kind}.{key}: unknown option (known: {known})"
+                        for key in sorted(set(opts) - cls.option_names)
+                    ]
             examples = _read_lines(tc.examples, path.parent, f"{where}.examples", problems)
             counters = _read_lines(
                 tc.counter_examples, path.parent, f"{where}.counter_examples", problems
