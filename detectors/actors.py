@@ -63,15 +63,19 @@ _HEAD = "|".join(re.escape(h).replace(r"\ ", r"[\s-]+") for h in _HEADS)
 # Up to three capitalised modifiers before the head: "West German", "U.S. Trade", "Oil".
 _MODS = r"(?:(?:[A-Z(][\w.'()-]*|of|the)\s+){0,3}"
 _PARTICLES = ("von", "van", "der", "de", "da", "del", "bin", "ibn", "al", "el", "la", "le")
-# One capitalised token, then more, each perhaps after a lower-case particle ("da Silva").
+# One capitalised token, then more, each perhaps after a lower-case particle ("da Silva")
+# or an initial ("George W Bush").
 _NAME_PART = r"[A-Z][\w'-]+"
-_NEXT_PART = rf"\s+(?:(?:{'|'.join(_PARTICLES)})\s+)?{_NAME_PART}"
+_NEXT_PART = rf"\s+(?:(?:{'|'.join(_PARTICLES)})\s+)?(?:[A-Z]\.?\s+)?{_NAME_PART}"
 # A name: 1-4 capitalised tokens.
 _NAME = rf"(?P<name>{_NAME_PART}(?:{_NEXT_PART}){{0,3}})"
 _INTRO = re.compile(rf"(?P<title>{_MODS}(?i:{_HEAD}))\s+{_NAME}")
-# "Weizsaecker, the West German president," -> appositive introduction.
+# "Weizsaecker, the West German president," -> appositive introduction; but "the United
+# States, where he met President Bush" is a clause, not a title.
+_CLAUSE_WORDS = r"(?i:where|when|who|whom|which|while|he|she|they|it|and|but|met|said|says|told)\b"
 _APPOSITIVE = re.compile(
-    rf"(?<![\w-]){_NAME},\s+(?:the\s+|a\s+)?(?P<title>(?:[\w.'-]+\s+){{0,3}}?(?i:{_HEAD}))\b"
+    rf"(?<![\w-]){_NAME},\s+(?:the\s+|a\s+)?"
+    rf"(?P<title>(?:(?!{_CLAUSE_WORDS})[\w.'-]+\s+){{0,3}}?(?i:{_HEAD}))\b"
 )
 # The text right before a name that already gives its title: "President Ronald ".
 _INTRODUCED = re.compile(rf"(?i:{_HEAD})(?:\s+[A-Z][\w'-]*){{0,3}}\s+$")
@@ -191,7 +195,7 @@ class ActorIndex:
                 if head is None:
                     continue
                 title = _title_case(re.sub(r"[\s-]+", " ", head.group(0)))
-                raw = m.group("name").split()
+                raw = [re.sub(r"['\u2019]s$", "", t) for t in m.group("name").split()]
                 if any(t in ("bin", "ibn") for t in raw):  # "Zaid bin Sultan": Zaid
                     raw = raw[: [t in ("bin", "ibn") for t in raw].index(True)]
                 tokens = [t for t in raw if t.lower() not in _PARTICLES]
@@ -215,7 +219,8 @@ class ActorIndex:
         return cls(titles, regex, lead, british, {n.upper(): t for n, t in titles.items()})
 
     def title_of(self, name: str) -> str | None:
-        """The title of a known name part, as written or shouted ("CHIRAC")."""
+        """The title of a known name part, as written or shouted ("CHIRAC"), or possessive."""
+        name = re.sub(r"['’]s$", "", name)
         return self.titles.get(name) or self.shouted.get(name)
 
     def expand(self, sentence: str, resolve_pronoun: bool = True) -> str:

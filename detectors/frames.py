@@ -111,6 +111,16 @@ def _destination(tok: Any) -> str:
     return next((_np(o) for o in objs if o.ent_type_ in _PLACES), "")
 
 
+def _referent(pronoun: Any) -> str:
+    """ "Nakasone's demand when he arrives": the last person named before the pronoun.
+
+    Empty when the sentence names nobody before it: then the story's main actor
+    (the caller's `lead`) is meant - "He arrived in Tokyo on Monday".
+    """
+    people = [e for e in pronoun.doc.ents if e.label_ == "PERSON" and e.end <= pronoun.i]
+    return _np(people[-1].root) if people else ""
+
+
 def _counterparts(tok: Any) -> list[Any]:
     """Who the event is with: "talks with X", "met X", "hosted X"."""
     out = [c for c in tok.children if c.dep_ in ("dobj", "attr")]
@@ -142,8 +152,8 @@ class FrameReader:
                 tok = span.root
                 for agent in _agents(tok) or [None]:
                     text = _np(agent) if agent is not None else ""
-                    if agent is not None and agent.lower_ in _PERSONAL and lead:
-                        text = lead  # "her trip", "he arrives": the story's main actor
+                    if agent is not None and agent.lower_ in _PERSONAL:
+                        text = _referent(agent) or lead or text
                     role = bool(text and self.roles.find(text))
                     mutual = role and any(self.roles.find(_np(c)) for c in _counterparts(tok))
                     if role and not mutual and _WEAK.match(m.group(0)):

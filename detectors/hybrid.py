@@ -19,8 +19,8 @@ the event's words at all. So:
    when an entity role is its agent (twice when a role meets a role), -penalty
    when someone else is ("the oil minister will meet the president").
    A *story frame* (`story_frame_floor`): the agent is a role-holder the story
-   opens with (named in the headline or first sentence), the trip goes to a named
-   place, and it is not told as history ("last year", "in 1975", "once"):
+   opens with (named in the headline or first sentence), the trip goes to a
+   country (`detectors.places`), and it is not told as history ("last year", "in 1975", "once"):
    "Weizsaecker, on a four-day official visit to Argentina, said ..." in paragraph
    5 of a story about him. The visit frames the story, so that sentence counts as
    lead and its base score is at least the floor.
@@ -55,6 +55,7 @@ from detectors.classifier import FewShotModel
 from detectors.frames import Frame, FrameReader
 from detectors.lexical import Guards
 from detectors.lexicon import PhraseSet
+from detectors.places import is_country
 from detectors.semantic import SemanticDetector
 from newswatch.models import Decision
 from newswatch.passages import normalise_ws, sentences
@@ -71,10 +72,10 @@ def actors_of(doc: Document) -> ActorIndex:
 
 
 def _story_frame(frame: Frame, protagonists: list[str]) -> bool:
-    """A role-holder the story opens with travels to a named place, now."""
+    """A role-holder the story opens with travels to another country, now."""
     return (
         frame.role
-        and bool(frame.place)
+        and is_country(frame.place)
         and not frame.background
         and any(re.search(rf"\b{re.escape(n)}\b", frame.agent) for n in protagonists)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from detectors.actors import ActorIndex, neutralise_titles
 from detectors.frames import FrameReader
 from detectors.lexicon import PhraseSet
+from detectors.places import is_country
 
 LEADERS = PhraseSet.of(["president*", "prime minister*", "chancellor*", "king", "leader"])
 VISIT_WORDS = PhraseSet.of(["visit*", "arriv*", "trip*", "talks", "meet"])
@@ -105,3 +106,33 @@ def test_a_trip_told_as_history_is_background():
     )
     assert old.background and old.place == "Uganda"
     assert now.place == "Uganda" and not now.background
+
+
+def test_possessive_names_and_middle_initials_carry_their_titles():
+    actors = ActorIndex.of(
+        "Prime Minister Yasuhiro Nakasone will fly to Washington. He will meet "
+        "President George W Bush."
+    )
+    assert actors.expand("Nakasone's main demand") == "Prime Minister Nakasone's main demand"
+    assert actors.expand("Bush said no.") == "President Bush said no."
+
+
+def test_a_clause_after_a_place_is_not_an_appositive_title():
+    actors = ActorIndex.of(
+        "He flew from the United States, where he met President George Bush, to London."
+    )
+    assert actors.title_of("United") is None and actors.title_of("States") is None
+
+
+def test_a_pronoun_stands_for_the_person_named_before_it_in_the_sentence():
+    reader = FrameReader(VISIT_WORDS, LEADERS)
+    [frames] = reader.frames(
+        ["Officials said Prime Minister Nakasone's demand when he arrives would be clear."],
+        lead="President Reagan",
+    )
+    assert [f.agent for f in frames if f.trigger == "arrives"] == ["Prime Minister Nakasone"]
+
+
+def test_countries_are_told_from_cities():
+    assert is_country("Argentina") and is_country("the U.S.") and is_country("the Soviet Union")
+    assert not is_country("Philadelphia") and not is_country("Manchester")

@@ -101,6 +101,13 @@ PASSING_SANCTIONS = (
     "Economists said the strong real could slow sales abroad later in the year.\n\n"
     "Officials recalled that exporters had lost orders during the sanctions dispute of the 1980s.",
 )
+# The same actor on a trip at home: a named place, but not abroad.
+STORY_HOME_TRIP = (
+    "Ramaphosa urges creditors to ease Zambia's debt terms",
+    STORY_FRAMED_VISIT[1].replace(
+        "who is on a three-day state visit to Zambia", "who is on a two-day visit to Durban"
+    ),
+)
 WEATHER = ("Storm warning for the coast", "Heavy rain and strong winds are expected tomorrow.")
 
 
@@ -163,8 +170,9 @@ def test_a_visit_that_frames_the_story_matches_wherever_it_is_said(scorer):
     d = res["leader-foreign-visit"]
     assert d.matched, d
     assert "state visit to Zambia" in d.evidence
-    _, res = score_one(scorer, *STORY_PAST_TRIP)
-    assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
+    for story in (STORY_PAST_TRIP, STORY_HOME_TRIP):
+        _, res = score_one(scorer, *story)
+        assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
 
 
 @pytest.mark.parametrize("story", [COMPANY_PRESIDENT_TRIP, PARTY_LEADER_TOUR])
