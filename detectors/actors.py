@@ -135,7 +135,8 @@ _ORG_AFTER = re.compile(
     rf"(?i:{_ORG_WORD})\b)"
 )
 _VICE = re.compile(
-    r"(?i)\b(vice|deputy|former|ex)[\s-]+(president|prime minister|premier|chancellor)"
+    r"(?i)\b(vice|deputy|(?:former|ex)(?:[\s-]+(?:[A-Z][\w.'-]*|the))?)[\s-]+"  # "former U.S."
+    r"(president|prime minister|premier|chancellor)"
 )
 
 
@@ -159,7 +160,7 @@ def neutralise_titles(text: str) -> str:
     text = _ORG_BEFORE.sub(org_before, text)
     text = _ORG_AFTER.sub(lambda m: f"chief of {m.group('org')}", text)
     return _VICE.sub(
-        lambda m: "former statesman" if m.group(1).lower() in ("former", "ex") else "deputy", text
+        lambda m: "former statesman" if m.group(1).lower()[:2] in ("fo", "ex") else "deputy", text
     )
 
 

@@ -40,6 +40,7 @@ def test_heads_of_organisations_parties_and_deputies_are_not_heads_of_state():
     assert "president" not in neutralise_titles("the president of the Coffee Institute met")
     assert "leader" not in neutralise_titles("Labour leader Tony Blair toured Kent")
     assert "president" not in neutralise_titles("Vice President George Bush will visit")
+    assert "President" not in neutralise_titles("Former U.S. President Barack Obama will visit")
     # ...but a country's or a bloc's leaders stay leaders
     assert "U.S. President Reagan" in neutralise_titles("U.S. President Reagan arrived")
     assert "EU leaders" in neutralise_titles("EU leaders met in Brussels")
