@@ -196,7 +196,11 @@ class ActorIndex:
                 if head is None:
                     continue
                 title = _title_case(re.sub(r"[\s-]+", " ", head.group(0)))
-                raw = [re.sub(r"['\u2019]s$", "", t) for t in m.group("name").split()]
+                raw = []
+                for t in m.group("name").split():  # "Kim Jong-un's Russia visit": Kim Jong-un
+                    raw.append(re.sub(r"['\u2019]s$", "", t))
+                    if raw[-1] != t:
+                        break
                 if any(t in ("bin", "ibn") for t in raw):  # "Zaid bin Sultan": Zaid
                     raw = raw[: [t in ("bin", "ibn") for t in raw].index(True)]
                 tokens = [t for t in raw if t.lower() not in _PARTICLES]

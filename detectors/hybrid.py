@@ -157,6 +157,13 @@ class HybridDetector(Detector):
         opening = self._opening(doc)
         return [n for n in actors_of(doc).titles if re.search(rf"(?i)\b{re.escape(n)}\b", opening)]
 
+    def _central_words(self, doc: Document) -> list[str]:
+        """`central_any` words as written in the opening ("retaliation", "curbs")."""
+        if not self.central_any or self.central_any.regex is None:
+            return []
+        found = self.central_any.regex.finditer(self._opening(doc))
+        return list(dict.fromkeys(m.group(0).lower() for m in found))
+
     def _opening(self, doc: Document) -> str:
         """The headline and the first sentence."""
         return " ".join(self._sentences(doc, 0, doc.passages[0])[:2]) if doc.passages else ""
@@ -198,7 +205,8 @@ class HybridDetector(Detector):
             v = vecs[start : start + len(cand)]
             start += len(cand)
             headline = float(next(head_p)) if self.headline_centrality and doc.title else 0.0
-            if self.central_any and self.central_any.occurs_in(self._opening(doc)):
+            said = self._central_words(doc)
+            if said:
                 headline = 1.0
             base, prob, which = self.sentence_scores(v)
             lead = actors_of(doc).lead if self.frames else ""
@@ -212,22 +220,32 @@ class HybridDetector(Detector):
                     base[j] -= self.frame_penalty
             in_lead = np.array([n < self.lead_sentences for _, n, _, _ in cand])
             heroes = self._protagonists(doc) if self.story_frame_floor else []
+            story = np.zeros(len(cand), dtype=bool)
             if heroes:
                 # the story's own actor (a role) is on a trip to a named place: the event
                 # frames the whole story, wherever the sentence stands
                 story = np.array([any(_story_frame(f, heroes) for f in fs) for fs in frames])
                 base = np.where(story, np.maximum(base, self.story_frame_floor), base)
-                in_lead = in_lead | story
             extra = self.repeat_bonus * min(len(cand) - 1, self.max_repeat)
             # a headline about the topic puts every candidate in the story's frame
-            lead_weight = np.maximum(in_lead, headline)
+            lead_weight = np.maximum(in_lead | story, headline)
             scores = np.clip(base + self.lead_bonus * lead_weight + extra, 0, 1)
-            central = 1.0 if in_lead.any() else min(1.0, len(cand) / self.central_count)
+            central = 1.0 if (in_lead | story).any() else min(1.0, len(cand) / self.central_count)
             central = max(central, headline)
             scores = scores * (self.off_lead_floor + (1 - self.off_lead_floor) * central)
             k = int(np.argmax(scores))
             p, _, sentence, judged = cand[k]
             score = float(scores[k])
+            if story[k]:
+                why = "story frame: the story's own leader travels abroad"
+            elif in_lead[k]:
+                why = "in the headline or lead"
+            elif said:
+                why = "the opening says " + ", ".join(said)
+            elif central < 1:
+                why = f"passing mention: {len(cand)} sentence(s), none in the lead (scaled down)"
+            else:
+                why = "the headline is about the topic" if headline else "recurs in the story"
             if cand[k][1] == 0 and len(cand) > 1:
                 # the headline decided; quote the story's best sentence (the title is shown anyway)
                 rest = [j for j in range(len(cand)) if cand[j][1] != 0]
@@ -252,6 +270,7 @@ class HybridDetector(Detector):
                         "base": round(float(base[k]), 3),
                         "candidates": len(cand),
                         "centrality": round(central, 3),
+                        "why_central": why,
                     },
                 )
             )

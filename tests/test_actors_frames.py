@@ -116,6 +116,9 @@ def test_possessive_names_and_middle_initials_carry_their_titles():
     )
     assert actors.expand("Nakasone's main demand") == "Prime Minister Nakasone's main demand"
     assert actors.expand("Bush said no.") == "President Bush said no."
+    # a name ends at its possessive: "Russia" is not Kim's name
+    kim = ActorIndex.of("North Korea leader Kim Jong-un's Russia visit")
+    assert kim.title_of("Jong-un") == "Leader" and kim.title_of("Russia") is None
 
 
 def test_a_clause_after_a_place_is_not_an_appositive_title():

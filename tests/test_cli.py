@@ -143,6 +143,7 @@ def test_explain_text_shows_passage_and_verdict(config_dir):
     out = " ".join(result.output.split())
     assert "leader-foreign-visit: MATCH" in out
     assert "Tokyo" in out
+    assert "centrality 1.00: in the headline or lead" in out  # why the sentence counts
     assert "sanctions: no match" in out
 
 

@@ -64,20 +64,20 @@ PARTY_LEADER_TOUR = (
 )
 # The visit frames the story but is only said in paragraph 4, in a subordinate clause.
 STORY_FRAMED_VISIT = (
-    "Ramaphosa urges creditors to ease Zambia's debt terms",
-    "South African President Cyril Ramaphosa called on creditors to give Zambia more time "
+    "Faye urges creditors to ease Ghana's debt terms",
+    "Senegalese President Bassirou Diomaye Faye called on creditors to give Ghana more time "
     "to repay its foreign loans.\n\n"
     '"Debt relief is a question of stability for the whole region," he told reporters.\n\n'
-    "Zambia defaulted on its eurobonds in 2020 and has since restructured most of its debt.\n\n"
-    "Ramaphosa, who is on a three-day state visit to Zambia, also signed agreements on "
+    "Ghana defaulted on its eurobonds in 2022 and has since restructured most of its debt.\n\n"
+    "Faye, who is on a three-day state visit to Ghana, also signed agreements on "
     "power lines and rail freight.",
 )
 # The same actor, the trip only remembered.
 STORY_PAST_TRIP = (
-    "Ramaphosa urges creditors to ease Zambia's debt terms",
+    "Faye urges creditors to ease Ghana's debt terms",
     STORY_FRAMED_VISIT[1].replace(
-        "who is on a three-day state visit to Zambia",
-        "who visited Zambia last year",
+        "who is on a three-day state visit to Ghana",
+        "who visited Ghana last year",
     ),
 )
 # Retaliation is the story; "sanctions" is said once, at the end.
@@ -103,9 +103,9 @@ PASSING_SANCTIONS = (
 )
 # The same actor on a trip at home: a named place, but not abroad.
 STORY_HOME_TRIP = (
-    "Ramaphosa urges creditors to ease Zambia's debt terms",
+    "Faye urges creditors to ease Ghana's debt terms",
     STORY_FRAMED_VISIT[1].replace(
-        "who is on a three-day state visit to Zambia", "who is on a two-day visit to Durban"
+        "who is on a three-day state visit to Ghana", "who is on a two-day visit to Dakar"
     ),
 )
 WEATHER = ("Storm warning for the coast", "Heavy rain and strong winds are expected tomorrow.")
@@ -149,6 +149,8 @@ def test_seed_article_matches_with_story_evidence(scorer):
     assert d.matched, d
     assert d.details["passage"] <= 2
     assert "Kim" in d.evidence and "Subscribe" not in d.evidence and "Dear Reader" not in d.evidence
+    # sanctions are background there (two late sentences): no sanctions alert
+    assert not res["sanctions"].matched, res["sanctions"]
 
 
 def test_foreign_minister_trip_is_not_a_leader_visit(scorer):
@@ -169,7 +171,8 @@ def test_a_visit_that_frames_the_story_matches_wherever_it_is_said(scorer):
     _, res = score_one(scorer, *STORY_FRAMED_VISIT)
     d = res["leader-foreign-visit"]
     assert d.matched, d
-    assert "state visit to Zambia" in d.evidence
+    assert "state visit to Ghana" in d.evidence
+    assert d.details["why_central"].startswith("story frame")  # explain says why it counts
     for story in (STORY_PAST_TRIP, STORY_HOME_TRIP):
         _, res = score_one(scorer, *story)
         assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
@@ -199,6 +202,7 @@ def test_sanctions_named_once_match_when_the_opening_is_about_retaliation(scorer
     d = res["sanctions"]
     assert d.matched and d.details["centrality"] == 1.0, d
     assert "decision on the sanctions" in d.evidence
+    assert d.details["why_central"] == "the opening says retaliation, retaliatory"
     _, res = score_one(scorer, *PASSING_SANCTIONS)
     assert not res["sanctions"].matched, res["sanctions"]
 

@@ -56,6 +56,8 @@ def explain_article(config: Config, title: str, text: str, console: Console) -> 
             lines.append(f"read as: {judged}")
         if d.details.get("agents"):
             lines.append("who does it: " + "; ".join(d.details["agents"]))
+        if d.details.get("why_central"):
+            lines.append(f"centrality {d.details['centrality']:.2f}: {d.details['why_central']}")
         if d.example:
             lines.append(f"closest example: {d.example}")
         scores = d.details.get("scores")
