@@ -134,10 +134,16 @@ _ORG_AFTER = re.compile(
     rf"\b(?P<head>(?i:{_ORG_HEADS}))\s+of\s+(?:the\s+)?(?P<org>(?:[A-Z][\w.'-]*\s+){{0,4}}"
     rf"(?i:{_ORG_WORD})\b)"
 )
+_POSSESSIVE = re.compile(r"['\u2019]s$")
 _VICE = re.compile(
     r"(?i)\b(vice|deputy|(?:former|ex)(?:[\s-]+(?:[A-Z][\w.'-]*|the))?)[\s-]+"  # "former U.S."
     r"(president|prime minister|premier|chancellor)"
 )
+
+
+def _bare(name: str) -> str:
+    """A name part without its possessive: "Nakasone's" -> "Nakasone"."""
+    return _POSSESSIVE.sub("", name)
 
 
 def neutralise_titles(text: str) -> str:
@@ -198,7 +204,7 @@ class ActorIndex:
                 title = _title_case(re.sub(r"[\s-]+", " ", head.group(0)))
                 raw = []
                 for t in m.group("name").split():  # "Kim Jong-un's Russia visit": Kim Jong-un
-                    raw.append(re.sub(r"['\u2019]s$", "", t))
+                    raw.append(_bare(t))
                     if raw[-1] != t:
                         break
                 if any(t in ("bin", "ibn") for t in raw):  # "Zaid bin Sultan": Zaid
@@ -225,7 +231,7 @@ class ActorIndex:
 
     def title_of(self, name: str) -> str | None:
         """The title of a known name part, as written or shouted ("CHIRAC"), or possessive."""
-        name = re.sub(r"['’]s$", "", name)
+        name = _bare(name)
         return self.titles.get(name) or self.shouted.get(name)
 
     def expand(self, sentence: str, resolve_pronoun: bool = True) -> str:

@@ -11,7 +11,11 @@ the agent is found from the parse:
 - "visiting" before a noun ("the visiting Polish leader"): that noun.
 The agent's noun phrase is then matched against the topic's entity roles (e.g.
 head-of-state titles); titles were put in front of bare names beforehand
-(`detectors.actors`), so "Chirac" reads as "Prime Minister Chirac".
+(`detectors.actors`), so "Chirac" reads as "Prime Minister Chirac". A pronoun
+agent is the last person named before it in the sentence, else the story's lead
+actor. A travel word's named destination (spaCy's entities: "visit to
+Argentina") and a past-time marker ("last year", "in 1975") are kept too: the
+hybrid detector's story frame needs a current trip abroad.
 
 Uses spaCy's small English model through its package (no download at run time).
 """

@@ -20,10 +20,10 @@ the event's words at all. So:
    when someone else is ("the oil minister will meet the president").
    A *story frame* (`story_frame_floor`): the agent is a role-holder the story
    opens with (named in the headline or first sentence), the trip goes to a
-   country (`detectors.places`), and it is not told as history ("last year", "in 1975", "once"):
-   "Weizsaecker, on a four-day official visit to Argentina, said ..." in paragraph
-   5 of a story about him. The visit frames the story, so that sentence counts as
-   lead and its base score is at least the floor.
+   country (`detectors.places`), and it is not told as history ("last year",
+   "in 1975", "once"): "Weizsaecker, on a four-day official visit to Argentina,
+   said ..." in paragraph 5 of a story about him. The visit frames the story,
+   so that sentence counts as lead and its base score is at least the floor.
 5. Centrality, as the labelling guidelines define it (headline / lead, or a
    substantial part of the article): a candidate among the first
    `lead_sentences` sentences gets `lead_bonus`. When no candidate is in the
@@ -31,15 +31,17 @@ the event's words at all. So:
    `off_lead_floor + (1 - off_lead_floor) * min(1, n / central_count)` for n
    candidate sentences. With `headline_centrality`, the classifier's P(topic) of
    the headline also counts as centrality and as lead weight (a story headlined
-   "trade curbs against Japan" that says "sanctions" in paragraph 5). Each
-   further candidate adds `repeat_bonus` (capped at `max_repeat`).
+   "trade curbs against Japan" that says "sanctions" in paragraph 5); so do
+   `central_any` phrases in the headline or first sentence ("retaliation").
+   Each further candidate adds `repeat_bonus` (capped at `max_repeat`).
 Document score = that centrality-weighted best candidate; `matched = score >= threshold`.
 The evidence is that sentence (the best body sentence when the headline won; its
 passage index, the sentence as read and the agents are in `details`): quoting the
 whole passage could drag in boilerplate that shares the passage (paywalls).
 Options (topic `detector_options.hybrid`): weight, lead_bonus, lead_sentences,
 central_count, off_lead_floor, repeat_bonus, max_repeat, C, sim_low, sim_high,
-frame_bonus, frame_penalty, story_frame_floor, headline_centrality, threshold.
+frame_bonus, frame_penalty, story_frame_floor, headline_centrality, central_any,
+threshold. `details["why_central"]` says which of these made the sentence count.
 """
 
 from __future__ import annotations
@@ -79,6 +81,21 @@ def _story_frame(frame: Frame, protagonists: list[str]) -> bool:
         and not frame.background
         and any(re.search(rf"\b{re.escape(n)}\b", frame.agent) for n in protagonists)
     )
+
+
+def _why_central(
+    story: bool, in_lead: bool, said: list[str], central: float, n: int, recurs_at: int
+) -> str:
+    """What made the chosen sentence count, in the analyst's words (shown by `explain`)."""
+    if story:
+        return "story frame: the story's own leader travels abroad"
+    if in_lead:
+        return "in the headline or lead"
+    if said:
+        return "the opening says " + ", ".join(said)
+    if central < 1:
+        return f"passing mention: {n} sentence(s), none in the lead (scaled down)"
+    return f"recurs: {n} sentences" if n >= recurs_at else "the headline is about the topic"
 
 
 class HybridDetector(Detector):
@@ -222,8 +239,8 @@ class HybridDetector(Detector):
             heroes = self._protagonists(doc) if self.story_frame_floor else []
             story = np.zeros(len(cand), dtype=bool)
             if heroes:
-                # the story's own actor (a role) is on a trip to a named place: the event
-                # frames the whole story, wherever the sentence stands
+                # the story's own actor (a role) is on a trip abroad: the event frames
+                # the whole story, wherever the sentence stands
                 story = np.array([any(_story_frame(f, heroes) for f in fs) for fs in frames])
                 base = np.where(story, np.maximum(base, self.story_frame_floor), base)
             extra = self.repeat_bonus * min(len(cand) - 1, self.max_repeat)
@@ -236,16 +253,9 @@ class HybridDetector(Detector):
             k = int(np.argmax(scores))
             p, _, sentence, judged = cand[k]
             score = float(scores[k])
-            if story[k]:
-                why = "story frame: the story's own leader travels abroad"
-            elif in_lead[k]:
-                why = "in the headline or lead"
-            elif said:
-                why = "the opening says " + ", ".join(said)
-            elif central < 1:
-                why = f"passing mention: {len(cand)} sentence(s), none in the lead (scaled down)"
-            else:
-                why = "the headline is about the topic" if headline else "recurs in the story"
+            why = _why_central(
+                bool(story[k]), bool(in_lead[k]), said, central, len(cand), self.central_count
+            )
             if cand[k][1] == 0 and len(cand) > 1:
                 # the headline decided; quote the story's best sentence (the title is shown anyway)
                 rest = [j for j in range(len(cand)) if cand[j][1] != 0]
