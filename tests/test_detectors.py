@@ -207,6 +207,23 @@ def test_sanctions_named_once_match_when_the_opening_is_about_retaliation(scorer
     assert not res["sanctions"].matched, res["sanctions"]
 
 
+def test_welfare_sanctions_do_not_match_and_asset_freezes_do(scorer):
+    _, res = score_one(
+        scorer,
+        "Benefit sanctions on jobseekers rise by a third",
+        "The number of benefit sanctions imposed on jobseekers who missed appointments rose "
+        "by a third last year, official figures show.",
+    )
+    assert not res["sanctions"].matched and res["sanctions"].guard.startswith("exclude_any:")
+    _, res = score_one(
+        scorer,
+        "Tokyo freezes assets of junta officials",
+        "Japan said on Friday it would freeze the assets of twelve officials of the military "
+        "government and halt new development aid after the crackdown on protesters.",
+    )
+    assert res["sanctions"].matched, res["sanctions"]  # no "sanctions" word needed
+
+
 def test_only_kinds_reading_passage_vectors_cause_embedding(topics):
     emb = get_embedder()
     hybrid = TopicScorer([topics["sanctions"]], emb)
