@@ -187,6 +187,7 @@ class ActorIndex:
     lead: str = ""  # "Title Name" of the first person the text introduces
     british: bool = False  # British usage: "the chancellor" is the finance minister
     shouted: dict[str, str] = field(default_factory=dict)  # "CHIRAC" -> its title
+    origins: dict[str, str] = field(default_factory=dict)  # "Zelensky" -> "Ukrainian"
 
     @classmethod
     def of(cls, *texts: str) -> ActorIndex:
@@ -194,6 +195,7 @@ class ActorIndex:
             any(_BRITISH.search(t) for t in texts) and not any(_GERMANIC.search(t) for t in texts)
         )
         found: dict[str, set[str]] = {}
+        origins: dict[str, str] = {}  # the words before the title: "West German", "U.S."
         introduced: list[str] = []  # "Title Surname" in order of introduction
         for text in map(neutralise_titles, texts):
             intros = list(_INTRO.finditer(text)) + list(_APPOSITIVE.finditer(text))
@@ -215,19 +217,30 @@ class ActorIndex:
                     continue
                 # any part may come back alone: "Lula" for "Luiz Inacio Lula da Silva",
                 # "Kim" for "Kim Jong-un"; a part two people share is dropped below
+                origin = m.group("title").strip()[: head.start()].strip(" ,")
                 for tok in tokens:
                     found.setdefault(tok, set()).add(title)
+                    if origin:
+                        origins.setdefault(tok, origin)
                 introduced.append(f"{title} {tokens[-1]}")
         titles = {n: next(iter(t)) for n, t in found.items() if len(t) == 1}
         lead = introduced[0] if introduced else ""
         if not titles:
-            return cls({}, None, lead, british)
+            return cls({}, None, lead, british, origins=origins)
         alts = "|".join(
             sorted((re.escape(n) for n in titles), key=len, reverse=True)
             + sorted((re.escape(n.upper()) for n in titles), key=len, reverse=True)
         )
         regex = re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])")
-        return cls(titles, regex, lead, british, {n.upper(): t for n, t in titles.items()})
+        shouted = {n.upper(): t for n, t in titles.items()}
+        return cls(titles, regex, lead, british, shouted, origins)
+
+    def origin_of(self, text: str) -> str:
+        """What introduced the first known name in `text`: "Ukrainian" for "President Zelensky"."""
+        for word in re.findall(r"[\w'-]+", text):
+            if origin := self.origins.get(_bare(word)):
+                return origin
+        return ""
 
     def title_of(self, name: str) -> str | None:
         """The title of a known name part, as written or shouted ("CHIRAC"), or possessive."""

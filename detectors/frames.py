@@ -58,6 +58,8 @@ class Frame:
     mutual: bool = False  # ...and so does the counterpart ("talks with President Moi")
     place: str = ""  # a named destination: "visit to Argentina", "visiting China"
     background: bool = False  # told as history: "last year", "years ago", "former"
+    where: tuple[str, ...] = ()  # every named place of the sentence ("near Kharkiv")
+    names: tuple[str, ...] = ()  # other proper nouns, not people: places spaCy missed
 
 
 def _np(token: Any) -> str:
@@ -99,6 +101,11 @@ def _agent_tokens(tok: Any) -> list[Any]:
             break
         head = head.head
     return out
+
+
+def is_travel(trigger: str) -> bool:
+    """ "visit", "arrived", "trip": a word that moves someone somewhere."""
+    return bool(_TRAVEL.match(trigger))
 
 
 def _destination(tok: Any) -> str:
@@ -148,6 +155,10 @@ class FrameReader:
         out: list[list[Frame]] = []
         for doc in _nlp().pipe(sentences, batch_size=64):
             background = bool(_BACKGROUND.search(doc.text))
+            where = tuple(e.text for e in doc.ents if e.label_ in _PLACES)
+            names = tuple(
+                t.text for t in doc if t.pos_ == "PROPN" and t.ent_type_ not in ("PERSON", *_PLACES)
+            )
             found: list[Frame] = []
             for m in self.triggers.regex.finditer(doc.text):
                 span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
@@ -164,6 +175,8 @@ class FrameReader:
                         # a leader "meets" at home all day: only leaders meeting leaders count
                         role = mutual = bool(_PLURAL.search(text))
                     place = _destination(tok)
-                    found.append(Frame(m.group(0), text, role, mutual, place, background))
+                    found.append(
+                        Frame(m.group(0), text, role, mutual, place, background, where, names)
+                    )
             out.append(found)
         return out

@@ -54,10 +54,10 @@ import numpy as np
 from detectors.actors import ActorIndex, neutralise_titles
 from detectors.base import Batch, Detector, Document
 from detectors.classifier import FewShotModel
-from detectors.frames import Frame, FrameReader
+from detectors.frames import Frame, FrameReader, is_travel
 from detectors.lexical import Guards
 from detectors.lexicon import PhraseSet
-from detectors.places import is_country
+from detectors.places import country_of, is_country, nationality_in
 from detectors.semantic import SemanticDetector
 from newswatch.models import Decision
 from newswatch.passages import normalise_ws, sentences
@@ -83,6 +83,23 @@ def _story_frame(frame: Frame, protagonists: list[str]) -> bool:
     )
 
 
+def _domestic(frame: Frame, actors: ActorIndex) -> bool:
+    """A role-holder travels, and every place the sentence names is in their own country.
+
+    "Ukrainian President Zelensky visited troops near Kharkiv", "Biden toured a
+    factory in Ohio": a leader at home. A named place we cannot locate, or an
+    unknown nationality: not domestic. Other proper nouns count when they are known
+    places (the recogniser misses some: "flood-hit Mombasa").
+    """
+    if not (frame.role and is_travel(frame.trigger)):
+        return False
+    places = [*frame.where, *(n for n in frame.names if country_of(n))]
+    if not places:
+        return False
+    home = nationality_in(frame.agent) or nationality_in(actors.origin_of(frame.agent))
+    return home is not None and all(country_of(p) == home for p in places)
+
+
 def _why_central(
     story: bool, in_lead: bool, said: list[str], central: float, n: int, recurs_at: int
 ) -> str:
@@ -106,7 +123,7 @@ class HybridDetector(Detector):
             *("threshold", "C", "weight", "sim_low", "sim_high"),
             *("lead_bonus", "lead_sentences", "central_count", "off_lead_floor"),
             *("repeat_bonus", "max_repeat", "headline_centrality", "central_any"),
-            *("frame_bonus", "frame_penalty", "story_frame_floor"),
+            *("frame_bonus", "frame_penalty", "story_frame_floor", "domestic_penalty"),
         }
     )
 
@@ -131,10 +148,12 @@ class HybridDetector(Detector):
         self.frame_bonus = float(o.get("frame_bonus", 0.0))
         self.frame_penalty = float(o.get("frame_penalty", 0.0))
         self.story_frame_floor = float(o.get("story_frame_floor", 0.0))
+        self.domestic_penalty = float(o.get("domestic_penalty", 0.0))
         # words that, in the opening, say the gated story is about the topic ("retaliation")
         self.central_any = PhraseSet.of(o.get("central_any", []))
         roles = PhraseSet.of(a for aliases in topic.entities.values() for a in aliases)
-        wanted = (self.frame_bonus or self.frame_penalty or self.story_frame_floor) and roles
+        by_frame = self.frame_bonus or self.frame_penalty or self.story_frame_floor
+        wanted = (by_frame or self.domestic_penalty) and roles
         self.frames = FrameReader(self.guards.require, roles) if wanted else None
 
     def gate(self, doc: Document) -> bool:
@@ -235,6 +254,8 @@ class HybridDetector(Detector):
                     base[j] += self.frame_bonus
                 elif any(f.agent for f in fs):
                     base[j] -= self.frame_penalty
+                if self.domestic_penalty and any(_domestic(f, actors_of(doc)) for f in fs):
+                    base[j] -= self.domestic_penalty  # a leader touring at home
             in_lead = np.array([n < self.lead_sentences for _, n, _, _ in cand])
             heroes = self._protagonists(doc) if self.story_frame_floor else []
             story = np.zeros(len(cand), dtype=bool)

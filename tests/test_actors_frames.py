@@ -5,7 +5,7 @@ from __future__ import annotations
 from detectors.actors import ActorIndex, neutralise_titles
 from detectors.frames import FrameReader
 from detectors.lexicon import PhraseSet
-from detectors.places import is_country
+from detectors.places import country_of, is_country, nationality_in
 
 LEADERS = PhraseSet.of(["president*", "prime minister*", "chancellor*", "king", "leader"])
 VISIT_WORDS = PhraseSet.of(["visit*", "arriv*", "trip*", "talks", "meet"])
@@ -140,3 +140,18 @@ def test_a_pronoun_stands_for_the_person_named_before_it_in_the_sentence():
 def test_countries_are_told_from_cities():
     assert is_country("Argentina") and is_country("the U.S.") and is_country("the Soviet Union")
     assert not is_country("Philadelphia") and not is_country("Manchester")
+
+
+def test_places_and_nationalities_name_their_country():
+    assert [country_of(p) for p in ("Kharkiv", "Ohio", "Paris", "the U.S.")] == [
+        "UA", "US", "FR", "US"
+    ]  # fmt: skip
+    assert country_of("Venice") is None  # Italy's and Florida's are alike in size: unknown
+    assert nationality_in("West German President Weizsaecker") == "DE"
+    assert nationality_in("Ukrainian President Zelensky") == "UA"
+    assert nationality_in("President Reagan") is None
+
+
+def test_the_introduction_remembers_where_someone_is_from():
+    actors = ActorIndex.of("Ukrainian President Volodymyr Zelensky visited the front.")
+    assert actors.origin_of("President Zelensky said") == "Ukrainian"

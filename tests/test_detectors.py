@@ -178,6 +178,23 @@ def test_a_visit_that_frames_the_story_matches_wherever_it_is_said(scorer):
         assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
 
 
+def test_a_leader_touring_home_is_not_a_foreign_visit(scorer):
+    home = (
+        "Ruto tours flood-hit Mombasa",
+        "Kenyan President William Ruto visited flood-hit neighbourhoods of Mombasa on Sunday "
+        "and promised emergency funds for families who lost their homes.",
+    )
+    abroad = (
+        "Ruto arrives in Kampala for talks",
+        "Kenyan President William Ruto arrived in Kampala on Sunday for talks with President "
+        "Yoweri Museveni on the oil pipeline.",
+    )
+    _, res = score_one(scorer, *home)
+    assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
+    _, res = score_one(scorer, *abroad)
+    assert res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
+
+
 @pytest.mark.parametrize("story", [COMPANY_PRESIDENT_TRIP, PARTY_LEADER_TOUR])
 def test_presidents_of_companies_and_party_leaders_are_not_leaders(scorer, story):
     assert not score_one(scorer, *story)[1]["leader-foreign-visit"].matched
