@@ -59,7 +59,7 @@ class Detector(ABC):
         opts = self.topic.detector_options.get(self.kind, {})
         if not isinstance(opts, dict):
             return {}
-        unknown = sorted(set(opts) - self.option_names)
+        unknown = self.unknown_options(opts)
         if unknown:
             raise ValueError(
                 f"{self.topic.source_file}: topic {self.topic.id!r}: detector_options."
@@ -67,6 +67,11 @@ class Detector(ABC):
                 f"(known: {', '.join(sorted(self.option_names))})"
             )
         return opts
+
+    @classmethod
+    def unknown_options(cls, opts: dict[str, Any]) -> list[str]:
+        """The keys of `opts` this kind does not read, sorted (config load and build)."""
+        return sorted(set(opts) - cls.option_names)
 
     def gate(self, doc: Document) -> bool:
         """False only if this detector can never match `doc` (so it need not be embedded)."""

@@ -114,7 +114,7 @@ def _destination(tok: Any) -> str:
     Named places only (spaCy's entities), so "a visit to the quake zone" (a
     domestic trip) or "to visit his wife Nancy" has none.
     """
-    if not _TRAVEL.match(tok.text):
+    if not is_travel(tok.text):
         return ""
     objs = [c for c in tok.children if c.dep_ == "dobj"] if tok.pos_ == "VERB" else []
     for prep in (c for c in tok.children if c.dep_ == "prep" and c.lower_ in _TO_PLACE):

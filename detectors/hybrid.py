@@ -188,17 +188,10 @@ class HybridDetector(Detector):
                 n += 1
         return out
 
-    def _protagonists(self, doc: Document) -> list[str]:
+    @staticmethod
+    def _protagonists(actors: ActorIndex, opening: str) -> list[str]:
         """Known names in the headline or the first sentence: whom the story is about."""
-        opening = self._opening(doc)
-        return [n for n in actors_of(doc).titles if re.search(rf"(?i)\b{re.escape(n)}\b", opening)]
-
-    def _central_words(self, doc: Document) -> list[str]:
-        """`central_any` words as written in the opening ("retaliation", "curbs")."""
-        if not self.central_any or self.central_any.regex is None:
-            return []
-        found = self.central_any.regex.finditer(self._opening(doc))
-        return list(dict.fromkeys(m.group(0).lower() for m in found))
+        return [n for n in actors.titles if re.search(rf"(?i)\b{re.escape(n)}\b", opening)]
 
     def _opening(self, doc: Document) -> str:
         """The headline and the first sentence."""
@@ -241,11 +234,13 @@ class HybridDetector(Detector):
             v = vecs[start : start + len(cand)]
             start += len(cand)
             headline = float(next(head_p)) if self.headline_centrality and doc.title else 0.0
-            said = self._central_words(doc)
+            actors = actors_of(doc)
+            opening = self._opening(doc)
+            said = self.central_any.matched(opening)  # "retaliation" in the opening
             if said:
                 headline = 1.0
             base, prob, which = self.sentence_scores(v)
-            lead = actors_of(doc).lead if self.frames else ""
+            lead = actors.lead if self.frames else ""
             frames = self.frames.frames([c[3] for c in cand], lead) if self.frames else []
             for j, fs in enumerate(frames):
                 if any(f.mutual for f in fs):  # a leader meets a leader
@@ -254,10 +249,10 @@ class HybridDetector(Detector):
                     base[j] += self.frame_bonus
                 elif any(f.agent for f in fs):
                     base[j] -= self.frame_penalty
-                if self.domestic_penalty and any(_domestic(f, actors_of(doc)) for f in fs):
+                if self.domestic_penalty and any(_domestic(f, actors) for f in fs):
                     base[j] -= self.domestic_penalty  # a leader touring at home
             in_lead = np.array([n < self.lead_sentences for _, n, _, _ in cand])
-            heroes = self._protagonists(doc) if self.story_frame_floor else []
+            heroes = self._protagonists(actors, opening) if self.story_frame_floor else []
             story = np.zeros(len(cand), dtype=bool)
             if heroes:
                 # the story's own actor (a role) is on a trip abroad: the event frames

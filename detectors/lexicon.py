@@ -58,6 +58,12 @@ class PhraseSet:
             seen.setdefault(self.phrases[int(m.lastgroup[1:])], None)  # type: ignore[index]
         return list(seen)
 
+    def matched(self, text: str) -> list[str]:
+        """Distinct words as written that matched, lower-cased: "retaliation", "curbs"."""
+        if self.regex is None or not self._maybe_in(text):
+            return []
+        return list(dict.fromkeys(m.group(0).lower() for m in self.regex.finditer(text)))
+
     def occurs_in(self, text: str) -> bool:
         """Whether any phrase occurs: stops at the first hit (the gate's test)."""
         if self.regex is None or not self._maybe_in(text):

@@ -271,7 +271,7 @@ def load_topics(config_dir: Path, problems: list[str]) -> list[Topic]:
                     known = ", ".join(sorted(cls.option_names))
                     problems += [
                         f"{where}.detector_options.{kind}.{key}: unknown option (known: {known})"
-                        for key in sorted(set(opts) - cls.option_names)
+                        for key in cls.unknown_options(opts)
                     ]
             examples = _read_lines(tc.examples, path.parent, f"{where}.examples", problems)
             counters = _read_lines(
