@@ -31,8 +31,14 @@ the event's words at all. So:
    `off_lead_floor + (1 - off_lead_floor) * min(1, n / central_count)` for n
    candidate sentences. With `headline_centrality`, the classifier's P(topic) of
    the headline also counts as centrality and as lead weight (a story headlined
-   "trade curbs against Japan" that says "sanctions" in paragraph 5); so do
-   `central_any` phrases in the headline or first sentence ("retaliation").
+   "trade curbs against Japan" that says "sanctions" in paragraph 5). So do
+   `central_any` phrases in the headline or the first `opening_sentences`
+   ("retaliation", "tariffs"), for each later candidate that names no country
+   the opening does not (`detectors.places`): that sentence names the story's
+   own measure, so it counts as lead and its base score is at least
+   `opening_floor` ("... talks to forestall sanctions" in paragraph 10 of a story
+   opening on threatened tariffs); "the EU extended sanctions on Russia" in the
+   same story is a passing mention.
    Each further candidate adds `repeat_bonus` (capped at `max_repeat`).
 Document score = that centrality-weighted best candidate; `matched = score >= threshold`.
 The evidence is that sentence (the best body sentence when the headline won; its
@@ -40,8 +46,9 @@ passage index, the sentence as read and the agents are in `details`): quoting th
 whole passage could drag in boilerplate that shares the passage (paywalls).
 Options (topic `detector_options.hybrid`): weight, lead_bonus, lead_sentences,
 central_count, off_lead_floor, repeat_bonus, max_repeat, C, sim_low, sim_high,
-frame_bonus, frame_penalty, story_frame_floor, headline_centrality, central_any,
-threshold. `details["why_central"]` says which of these made the sentence count.
+frame_bonus, frame_penalty, story_frame_floor, domestic_penalty, headline_centrality,
+central_any, opening_sentences, opening_floor, threshold. `details["why_central"]`
+says which of these made the sentence count.
 """
 
 from __future__ import annotations
@@ -57,7 +64,7 @@ from detectors.classifier import FewShotModel
 from detectors.frames import Frame, FrameReader, is_travel
 from detectors.lexical import Guards
 from detectors.lexicon import PhraseSet
-from detectors.places import country_of, is_country, nationality_in
+from detectors.places import countries_in, country_of, is_country, nationality_in
 from detectors.semantic import SemanticDetector
 from newswatch.models import Decision
 from newswatch.passages import normalise_ws, sentences
@@ -100,6 +107,14 @@ def _domestic(frame: Frame, actors: ActorIndex) -> bool:
     return home is not None and all(country_of(p) == home for p in places)
 
 
+def _same_parties(sentence: str, opening: str) -> bool:
+    """The sentence names no country the opening does not: not another dispute.
+
+    Countries and nationalities only: a city is mostly where something was said.
+    """
+    return countries_in(sentence, cities=False) <= countries_in(opening)
+
+
 def _why_central(
     story: bool, in_lead: bool, said: list[str], central: float, n: int, recurs_at: int
 ) -> str:
@@ -123,6 +138,7 @@ class HybridDetector(Detector):
             *("threshold", "C", "weight", "sim_low", "sim_high"),
             *("lead_bonus", "lead_sentences", "central_count", "off_lead_floor"),
             *("repeat_bonus", "max_repeat", "headline_centrality", "central_any"),
+            *("opening_sentences", "opening_floor"),
             *("frame_bonus", "frame_penalty", "story_frame_floor", "domestic_penalty"),
         }
     )
@@ -151,6 +167,8 @@ class HybridDetector(Detector):
         self.domestic_penalty = float(o.get("domestic_penalty", 0.0))
         # words that, in the opening, say the gated story is about the topic ("retaliation")
         self.central_any = PhraseSet.of(o.get("central_any", []))
+        self.opening_sentences = int(o.get("opening_sentences", 1))
+        self.opening_floor = float(o.get("opening_floor", 0.0))
         roles = PhraseSet.of(a for aliases in topic.entities.values() for a in aliases)
         by_frame = self.frame_bonus or self.frame_penalty or self.story_frame_floor
         wanted = (by_frame or self.domestic_penalty) and roles
@@ -193,9 +211,14 @@ class HybridDetector(Detector):
         """Known names in the headline or the first sentence: whom the story is about."""
         return [n for n in actors.titles if re.search(rf"(?i)\b{re.escape(n)}\b", opening)]
 
-    def _opening(self, doc: Document) -> str:
-        """The headline and the first sentence."""
-        return " ".join(self._sentences(doc, 0, doc.passages[0])[:2]) if doc.passages else ""
+    def _opening(self, doc: Document, n: int = 1) -> str:
+        """The headline and the story's first `n` sentences."""
+        out: list[str] = []
+        for i, passage in enumerate(doc.passages):
+            out += self._sentences(doc, i, passage)
+            if len(out) > n:
+                break
+        return " ".join(out[: n + 1])
 
     @staticmethod
     def _sentences(doc: Document, i: int, passage: str) -> list[str]:
@@ -236,10 +259,19 @@ class HybridDetector(Detector):
             headline = float(next(head_p)) if self.headline_centrality and doc.title else 0.0
             actors = actors_of(doc)
             opening = self._opening(doc)
-            said = self.central_any.matched(opening)  # "retaliation" in the opening
-            if said:
-                headline = 1.0
+            story_opening = self._opening(doc, self.opening_sentences)
+            said = self.central_any.matched(story_opening)  # "retaliation" in the opening
             base, prob, which = self.sentence_scores(v)
+            # the opening says "retaliation" and a later sentence calls it sanctions, naming
+            # no other country: the measure the story is about ("... sanctions on Russia" is
+            # not); a sentence of the opening speaks for itself
+            framed = np.array(
+                [
+                    bool(said) and n > self.opening_sentences and _same_parties(s, story_opening)
+                    for _, n, s, _ in cand
+                ]
+            )
+            base = np.where(framed, np.maximum(base, self.opening_floor), base)
             lead = actors.lead if self.frames else ""
             frames = self.frames.frames([c[3] for c in cand], lead) if self.frames else []
             for j, fs in enumerate(frames):
@@ -261,16 +293,17 @@ class HybridDetector(Detector):
                 base = np.where(story, np.maximum(base, self.story_frame_floor), base)
             extra = self.repeat_bonus * min(len(cand) - 1, self.max_repeat)
             # a headline about the topic puts every candidate in the story's frame
-            lead_weight = np.maximum(in_lead | story, headline)
+            lead_weight = np.maximum(in_lead | story | framed, headline)
             scores = np.clip(base + self.lead_bonus * lead_weight + extra, 0, 1)
             central = 1.0 if (in_lead | story).any() else min(1.0, len(cand) / self.central_count)
-            central = max(central, headline)
+            central = np.where(framed, 1.0, max(central, headline))
             scores = scores * (self.off_lead_floor + (1 - self.off_lead_floor) * central)
             k = int(np.argmax(scores))
             p, _, sentence, judged = cand[k]
             score = float(scores[k])
+            said_k = said if framed[k] else []
             why = _why_central(
-                bool(story[k]), bool(in_lead[k]), said, central, len(cand), self.central_count
+                bool(story[k]), bool(in_lead[k]), said_k, central[k], len(cand), self.central_count
             )
             if cand[k][1] == 0 and len(cand) > 1:
                 # the headline decided; quote the story's best sentence (the title is shown anyway)
@@ -295,7 +328,7 @@ class HybridDetector(Detector):
                         "classifier": round(float(prob[k]), 3),
                         "base": round(float(base[k]), 3),
                         "candidates": len(cand),
-                        "centrality": round(central, 3),
+                        "centrality": round(float(central[k]), 3),
                         "why_central": why,
                     },
                 )

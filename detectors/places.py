@@ -120,3 +120,33 @@ def nationality_in(text: str) -> str | None:
             if len(words[i : i + n]) == n and phrase in demonyms:
                 return demonyms[phrase]
     return None
+
+
+def countries_in(text: str, cities: bool = True) -> set[str]:
+    """Every country a text names, by country, city, US state or nationality word.
+
+    "sanctions against Japanese banks, said in New York" -> {"JP", "US"}; {"JP"}
+    without `cities` (where something was said is not a party to it). Runs of
+    capitalised words are looked up whole and by their parts (longest first).
+    """
+    out: set[str] = set()
+    for run in re.findall(r"[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", text):
+        words = [w.rstrip(".") if w.count(".") < 2 else w for w in run.split()]
+        i = 0
+        while i < len(words):
+            for n in (3, 2, 1):
+                code = _code(" ".join(words[i : i + n]), cities) if i + n <= len(words) else None
+                if code:
+                    out.add(code)
+                    i += n
+                    break
+            else:
+                i += 1
+    return out
+
+
+def _code(phrase: str, cities: bool) -> str | None:
+    key = _key(phrase)
+    # "To" is a town in Burkina Faso: short words count only as country names ("UK", "U.S.")
+    by_place = cities and (" " in phrase or len(phrase) >= 4)
+    return (country_of(phrase) if by_place else _country_codes().get(key)) or _demonyms().get(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from detectors.actors import ActorIndex, neutralise_titles
 from detectors.frames import FrameReader
 from detectors.lexicon import PhraseSet
-from detectors.places import country_of, is_country, nationality_in
+from detectors.places import countries_in, country_of, is_country, nationality_in
 
 LEADERS = PhraseSet.of(["president*", "prime minister*", "chancellor*", "king", "leader"])
 VISIT_WORDS = PhraseSet.of(["visit*", "arriv*", "trip*", "talks", "meet"])
@@ -150,6 +150,17 @@ def test_places_and_nationalities_name_their_country():
     assert nationality_in("West German President Weizsaecker") == "DE"
     assert nationality_in("Ukrainian President Zelensky") == "UA"
     assert nationality_in("President Reagan") is None
+
+
+def test_every_country_a_text_names_is_found_cities_optional():
+    said = "Goodison said in New York that sanctions against Japanese banks would hurt London"
+    assert countries_in(said) == {"US", "JP", "GB"}
+    assert countries_in(said, cities=False) == {"JP"}  # where it was said is no party
+    assert countries_in("TOSHIBA COULD BE FIRST TO FEEL U.K. TRADE ANGER") == {"GB"}  # not "To"
+    assert countries_in("the United States, West Germany and the Soviet Union") == {
+        "US", "DE", "RU"
+    }  # fmt: skip
+    assert countries_in("Officials said talks would resume next week.") == set()
 
 
 def test_the_introduction_remembers_where_someone_is_from():

@@ -92,6 +92,14 @@ RETALIATION_STORY = (
     "A final decision on the sanctions is expected from the president within two weeks, after "
     "a public comment period.",
 )
+# A tariff dispute whose sanctions are named once, late, and weakly ("head off sanctions").
+TARIFF_DISPUTE = (
+    "Ottawa threatens tariffs in lumber row",
+    "Canada said on Tuesday it would impose tariffs on American steel and farm goods if "
+    "Washington goes ahead with new duties on Canadian softwood lumber.\n\n"
+    "Trade officials from both countries meet in Washington next week.\n\n"
+    "Industry groups on both sides urged a quick settlement.\n\n",
+)
 # A trade story that recalls sanctions in passing.
 PASSING_SANCTIONS = (
     "Brazil's exports to the United States rise 6 percent",
@@ -222,6 +230,24 @@ def test_sanctions_named_once_match_when_the_opening_is_about_retaliation(scorer
     assert d.details["why_central"] == "the opening says retaliation, retaliatory"
     _, res = score_one(scorer, *PASSING_SANCTIONS)
     assert not res["sanctions"].matched, res["sanctions"]
+
+
+def test_a_tariff_story_matches_on_its_own_sanctions_not_on_another_countrys(scorer):
+    title, opening = TARIFF_DISPUTE
+    # judged alone this long sentence is weak evidence (0.57); the story's opening says it all
+    own = (
+        "Canada's trade minister, who flies to Washington on Sunday with figures she says show "
+        "that lumber prices are set by the market, said that if the talks fail to forestall "
+        "sanctions she will ask to meet the commerce secretary."
+    )
+    _, res = score_one(scorer, title, opening + own)
+    d = res["sanctions"]
+    assert d.matched and d.evidence == own, d
+    assert d.details["why_central"] == "the opening says tariffs"
+    other = "Separately, European Union ministers agreed to extend sanctions on Russia."
+    _, res = score_one(scorer, title, opening + other)
+    d = res["sanctions"]
+    assert not d.matched and d.details["why_central"].startswith("passing mention"), d
 
 
 def test_welfare_sanctions_do_not_match_and_asset_freezes_do(scorer):
