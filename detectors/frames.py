@@ -103,6 +103,11 @@ def _agent_tokens(tok: Any) -> list[Any]:
     return out
 
 
+def told_as_history(text: str) -> bool:
+    """ "last year", "in 1975", "years ago", "once", "former": the event is background."""
+    return bool(_BACKGROUND.search(text))
+
+
 def is_travel(trigger: str) -> bool:
     """ "visit", "arrived", "trip": a word that moves someone somewhere."""
     return bool(_TRAVEL.match(trigger))
@@ -154,7 +159,7 @@ class FrameReader:
             return [[] for _ in sentences]
         out: list[list[Frame]] = []
         for doc in _nlp().pipe(sentences, batch_size=64):
-            background = bool(_BACKGROUND.search(doc.text))
+            background = told_as_history(doc.text)
             where = tuple(e.text for e in doc.ents if e.label_ in _PLACES)
             names = tuple(
                 t.text for t in doc if t.pos_ == "PROPN" and t.ent_type_ not in ("PERSON", *_PLACES)

@@ -61,7 +61,7 @@ import numpy as np
 from detectors.actors import ActorIndex, neutralise_titles
 from detectors.base import Batch, Detector, Document
 from detectors.classifier import FewShotModel
-from detectors.frames import Frame, FrameReader, is_travel
+from detectors.frames import Frame, FrameReader, is_travel, told_as_history
 from detectors.lexical import Guards
 from detectors.lexicon import PhraseSet
 from detectors.places import countries_in, country_of, is_country, nationality_in
@@ -107,11 +107,18 @@ def _domestic(frame: Frame, actors: ActorIndex) -> bool:
     return home is not None and all(country_of(p) == home for p in places)
 
 
-def _same_parties(sentence: str, opening: str) -> bool:
-    """The sentence names no country the opening does not: not another dispute.
+def _own_measure(sentence: str, opening: str, event: PhraseSet) -> bool:
+    """The sentence is about the opening's dispute: it names no other country, and
+    the clause with the event word is not background ("has already used sanctions",
+    "since 2022").
 
     Countries and nationalities only: a city is mostly where something was said.
     """
+    for clause in re.split(r"[,;:]|\bbut\b", sentence):
+        if event.occurs_in(clause) and (
+            told_as_history(clause) or re.search(r"(?i)\balready\b", clause)
+        ):
+            return False
     return countries_in(sentence, cities=False) <= countries_in(opening)
 
 
@@ -262,12 +269,14 @@ class HybridDetector(Detector):
             story_opening = self._opening(doc, self.opening_sentences)
             said = self.central_any.matched(story_opening)  # "retaliation" in the opening
             base, prob, which = self.sentence_scores(v)
-            # the opening says "retaliation" and a later sentence calls it sanctions, naming
-            # no other country: the measure the story is about ("... sanctions on Russia" is
-            # not); a sentence of the opening speaks for itself
+            # the opening says "retaliation" and a later sentence calls it sanctions: the
+            # measure the story is about, unless another country's or told as background;
+            # a sentence of the opening speaks for itself
             framed = np.array(
                 [
-                    bool(said) and n > self.opening_sentences and _same_parties(s, story_opening)
+                    bool(said)
+                    and n > self.opening_sentences
+                    and _own_measure(s, story_opening, self.guards.require)
                     for _, n, s, _ in cand
                 ]
             )

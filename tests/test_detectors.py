@@ -245,9 +245,14 @@ def test_a_tariff_story_matches_on_its_own_sanctions_not_on_another_countrys(sco
     assert d.matched and d.evidence == own, d
     assert d.details["why_central"] == "the opening says tariffs"
     other = "Separately, European Union ministers agreed to extend sanctions on Russia."
-    _, res = score_one(scorer, title, opening + other)
-    d = res["sanctions"]
-    assert not d.matched and d.details["why_central"].startswith("passing mention"), d
+    background = (
+        "Officials said the dispute could spread to energy, where Washington has already "
+        "used sanctions against Canadian pipeline firms."
+    )
+    for late in (other, background):  # another country's sanctions; sanctions as background
+        _, res = score_one(scorer, title, opening + late)
+        d = res["sanctions"]
+        assert not d.matched and d.details["why_central"].startswith("passing mention"), d
 
 
 def test_welfare_sanctions_do_not_match_and_asset_freezes_do(scorer):
