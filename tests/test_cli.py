@@ -9,6 +9,7 @@ from newsroom import SPORT, serve, visit_article, write_config
 from typer.testing import CliRunner
 
 from newswatch.cli import app
+from newswatch.demo import page_html
 
 runner = CliRunner()
 
@@ -145,6 +146,29 @@ def test_explain_text_shows_passage_and_verdict(config_dir):
     assert "Tokyo" in out
     assert "centrality 1.00: in the headline or lead" in out  # why the sentence counts
     assert "sanctions: no match" in out
+
+
+def test_explain_a_saved_page_and_a_url_quote_the_story_not_the_boilerplate(
+    config_dir, site, tmp_path
+):
+    a = visit_article()
+    page = tmp_path / "page.html"
+    page.write_text(page_html(a["title"], a["outlet"], a["published"], a["paragraphs"]))
+    serve(site, [a])
+    for source in (["--file", str(page)], ["--url", site.url(f"/news/{a['slug']}.html")]):
+        result = runner.invoke(app, ["explain", *source, "--config-dir", str(config_dir)])
+        assert result.exit_code == 0, result.output
+        out = " ".join(result.output.split())
+        assert "leader-foreign-visit: MATCH" in out and "Kim" in out, out
+        assert "Subscribe" not in out and "Dear Reader" not in out
+
+
+def test_explain_names_a_page_it_cannot_read(config_dir, site):
+    result = runner.invoke(
+        app, ["explain", "--url", site.url("/news/missing.html"), "--config-dir", str(config_dir)]
+    )
+    assert result.exit_code == 1
+    assert "cannot read input" in result.output and "missing.html" in result.output
 
 
 def test_explain_needs_exactly_one_input(config_dir):
