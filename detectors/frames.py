@@ -121,6 +121,10 @@ def _destination(tok: Any) -> str:
     """
     if not is_travel(tok.text):
         return ""
+    # wire copy's "here" is the dateline's place: "arrived here", "began a visit here"
+    near = [*tok.children, *(tok.head.children if tok.dep_ == "dobj" else ())]
+    if any(c.lower_ == "here" and c.dep_ == "advmod" for c in near):
+        return "here"
     objs = [c for c in tok.children if c.dep_ == "dobj"] if tok.pos_ == "VERB" else []
     for prep in (c for c in tok.children if c.dep_ == "prep" and c.lower_ in _TO_PLACE):
         objs += [g for g in prep.children if g.dep_ == "pobj"]

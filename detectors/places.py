@@ -127,15 +127,18 @@ def countries_in(text: str, cities: bool = True) -> set[str]:
 
     "sanctions against Japanese banks, said in New York" -> {"JP", "US"}; {"JP"}
     without `cities` (where something was said is not a party to it). Runs of
-    capitalised words are looked up whole and by their parts (longest first).
+    capitalised words are looked up whole and by their parts (longest first). A
+    city counts only after a place preposition ("in Hamburg", "to La Paz"): many
+    towns are also English words ("Police" in Poland, "Reading", "Mobile").
     """
     out: set[str] = set()
-    for run in re.findall(r"[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", text):
-        words = [w.rstrip(".") if w.count(".") < 2 else w for w in run.split()]
+    for m in re.finditer(r"[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*)*", text):
+        placed = cities and bool(_AFTER_PREPOSITION.search(text, 0, m.start()))
+        words = [w.rstrip(".") if w.count(".") < 2 else w for w in m.group(0).split()]
         i = 0
         while i < len(words):
             for n in (3, 2, 1):
-                code = _code(" ".join(words[i : i + n]), cities) if i + n <= len(words) else None
+                code = _code(" ".join(words[i : i + n]), placed) if i + n <= len(words) else None
                 if code:
                     out.add(code)
                     i += n
@@ -143,6 +146,9 @@ def countries_in(text: str, cities: bool = True) -> set[str]:
             else:
                 i += 1
     return out
+
+
+_AFTER_PREPOSITION = re.compile(r"(?i)\b(?:in|to|at|from|near|into|outside|via)\s+(?:the\s+)?$")
 
 
 def _code(phrase: str, cities: bool) -> str | None:

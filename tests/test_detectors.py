@@ -186,6 +186,25 @@ def test_a_visit_that_frames_the_story_matches_wherever_it_is_said(scorer):
         assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
 
 
+def test_a_visit_here_is_abroad_when_the_opening_names_another_country(scorer):
+    abroad = (
+        "Weizsaecker's motorcade blocked by protesters",
+        "Police fired tear gas to clear protesters blocking the route of West German President "
+        "Richard von Weizsaecker's motorcade in Lima, Peruvian officials said.\n\n"
+        "Weizsaecker began a three-day visit here on Monday.",
+    )
+    _, res = score_one(scorer, *abroad)
+    d = res["leader-foreign-visit"]
+    assert d.matched and d.details["why_central"].startswith("story frame"), d
+    home = (
+        abroad[0],
+        abroad[1].replace("in Lima, Peruvian", "in Hamburg, West German"),
+    )
+    _, res = score_one(scorer, *home)
+    d = res["leader-foreign-visit"]
+    assert not d.details["why_central"].startswith("story frame"), d
+
+
 def test_a_leader_touring_home_is_not_a_foreign_visit(scorer):
     home = (
         "Ruto tours flood-hit Mombasa",
