@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 # Head nouns of titles, longest first so "secretary of state" wins over "secretary".
 _HEADS = (
@@ -190,7 +191,17 @@ class ActorIndex:
     origins: dict[str, str] = field(default_factory=dict)  # "Zelensky" -> "Ukrainian"
 
     @classmethod
-    def of(cls, *texts: str) -> ActorIndex:
+    def of(cls, *texts: str, known: tuple[str, ...] = ()) -> ActorIndex:
+        """The index of `texts`; `known` introductions ("Russian President Vladimir Putin")
+        title the names the texts use but never introduce: "Putin arrived in Pyongyang".
+        The texts' own introductions win, and a name the texts call "former" stays bare.
+        """
+        if known:
+            return _known_index(known).merge_into(cls._of(texts), " ".join(texts))
+        return cls._of(texts)
+
+    @classmethod
+    def _of(cls, texts: tuple[str, ...], min_len: int = 3) -> ActorIndex:
         british = any(_EXCHEQUER.search(t) for t in texts) or (
             any(_BRITISH.search(t) for t in texts) and not any(_GERMANIC.search(t) for t in texts)
         )
@@ -212,7 +223,7 @@ class ActorIndex:
                 if any(t in ("bin", "ibn") for t in raw):  # "Zaid bin Sultan": Zaid
                     raw = raw[: [t in ("bin", "ibn") for t in raw].index(True)]
                 tokens = [t for t in raw if t.lower() not in _PARTICLES]
-                tokens = [t for t in tokens if t not in _NOT_NAMES and len(t) > 2]
+                tokens = [t for t in tokens if t not in _NOT_NAMES and len(t) >= min_len]
                 if not tokens:
                     continue
                 # any part may come back alone: "Lula" for "Luiz Inacio Lula da Silva",
@@ -224,7 +235,12 @@ class ActorIndex:
                         origins.setdefault(tok, origin)
                 introduced.append(f"{title} {tokens[-1]}")
         titles = {n: next(iter(t)) for n, t in found.items() if len(t) == 1}
-        lead = introduced[0] if introduced else ""
+        return cls._indexed(titles, introduced[0] if introduced else "", british, origins)
+
+    @classmethod
+    def _indexed(
+        cls, titles: dict[str, str], lead: str, british: bool, origins: dict[str, str]
+    ) -> ActorIndex:
         if not titles:
             return cls({}, None, lead, british, origins=origins)
         alts = "|".join(
@@ -234,6 +250,20 @@ class ActorIndex:
         regex = re.compile(rf"(?<![\w-])(?:{alts})(?![\w-])")
         shouted = {n.upper(): t for n, t in titles.items()}
         return cls(titles, regex, lead, british, shouted, origins)
+
+    def merge_into(self, doc: ActorIndex, text: str) -> ActorIndex:
+        """`doc` plus this (known) index's titles for the names `text` uses bare."""
+        if self.regex is None:
+            return doc
+        found = {m.group(0) for m in self.regex.finditer(text)} - doc.titles.keys()
+        found = {n for n in found if n in self.titles and not _former(n, text)}
+        if not found:
+            return doc
+        titles = {**doc.titles, **{n: self.titles[n] for n in found}}
+        origins = {**{n: self.origins[n] for n in found if n in self.origins}, **doc.origins}
+        first = min(found, key=lambda n: text.find(n))
+        lead = doc.lead or f"{titles[first]} {first}"
+        return ActorIndex._indexed(titles, lead, doc.british, origins)
 
     def origin_of(self, text: str) -> str:
         """What introduced the first known name in `text`: "Ukrainian" for "President Zelensky"."""
@@ -277,3 +307,35 @@ class ActorIndex:
             last = m.end()
         out.append(sentence[last:])
         return "".join(out)
+
+
+def known_titles(known: tuple[str, ...]) -> dict[str, str]:
+    """Name part -> title, from a topic's known introductions."""
+    return _known_index(known).titles if known else {}
+
+
+@lru_cache(maxsize=8)
+def _known_index(known: tuple[str, ...]) -> ActorIndex:
+    """The index of a topic's known people: each line's last name, or the bare forms it
+    lists in brackets ("Chinese President Xi Jinping (Xi)"). Only those: a first name
+    ("Donald") belongs to many people."""
+    titles: dict[str, str] = {}
+    origins: dict[str, str] = {}
+    for line in known:
+        m = re.fullmatch(r"(?P<intro>[^()]*?)\s*(?:\((?P<bare>[^()]*)\))?\s*", line)
+        intro, bare = (m["intro"], m["bare"]) if m else (line, None)
+        one = ActorIndex._of((intro,), min_len=2)
+        if not one.lead:
+            continue
+        title, surname = one.lead.rsplit(" ", 1)
+        names = [b.strip() for b in (bare or "").split(",") if b.strip()] or [surname]
+        for name in names:
+            titles[name] = title
+            if one.origins.get(surname):
+                origins[name] = one.origins[surname]
+    return ActorIndex._indexed(titles, "", False, origins)
+
+
+def _former(name: str, text: str) -> bool:
+    """ "former President Donald Trump", "ex-leader Trump": the text says they no longer hold it."""
+    return bool(re.search(rf"(?i)\b(?:former|ex-)(?:\W+\w+){{0,4}}?\W+{re.escape(name)}\b", text))

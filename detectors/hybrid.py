@@ -71,13 +71,13 @@ from newswatch.passages import normalise_ws, sentences
 
 
 @lru_cache(maxsize=256)  # a chunk of articles; bounded across a long pass
-def _actors(title: str, text: str) -> ActorIndex:
-    return ActorIndex.of(text if title.isupper() else f"{title}\n{text}")
+def _actors(title: str, text: str, known: tuple[str, ...]) -> ActorIndex:
+    return ActorIndex.of(text if title.isupper() else f"{title}\n{text}", known=known)
 
 
-def actors_of(doc: Document) -> ActorIndex:
-    """The document's actor index, built once for all topics of a batch."""
-    return _actors(doc.title, doc.text)
+def actors_of(doc: Document, known: tuple[str, ...] = ()) -> ActorIndex:
+    """The document's actor index, built once for all topics (with the same known people)."""
+    return _actors(doc.title, doc.text, known)
 
 
 def _story_frame(frame: Frame, protagonists: list[str], actors: ActorIndex, opening: str) -> bool:
@@ -211,7 +211,7 @@ class HybridDetector(Detector):
         """
         if self.guards.quick_reject(doc):  # titles come from the text: no need to read them yet
             return []
-        actors = actors_of(doc)
+        actors = actors_of(doc, self.topic.known_people)
         out: list[tuple[int, int, str, str]] = []
         n = 0
         for i, passage in enumerate(doc.passages):
@@ -282,7 +282,7 @@ class HybridDetector(Detector):
             v = vecs[start : start + len(cand)]
             start += len(cand)
             headline = float(next(head_p)) if self.headline_centrality and doc.title else 0.0
-            actors = actors_of(doc)
+            actors = actors_of(doc, self.topic.known_people)
             opening = self._opening(doc)
             story_opening = self._opening(doc, self.opening_sentences)
             said = self.central_any.matched(story_opening)  # "retaliation" in the opening

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from detectors.actors import known_titles
 from detectors.base import Batch, Detector, Document
 from detectors.lexicon import PhraseSet
 from newswatch.config import Topic
@@ -43,6 +44,12 @@ class Guards:
         self.require = PhraseSet.of(topic.require_any)
         self.exclude = PhraseSet.of(topic.exclude_any)
         self.roles = {role: PhraseSet.of(aliases) for role, aliases in topic.entities.items()}
+        # known people stand in for a role their title fits ("Putin" for a president*)
+        titles = known_titles(topic.known_people)
+        self.known = {
+            role: PhraseSet.of(n for n, title in titles.items() if ps.occurs_in(title))
+            for role, ps in self.roles.items()
+        }
 
     def sentence_ok(self, sent: str) -> bool:
         return self._sentence_ok(sent) is not None
@@ -71,7 +78,10 @@ class Guards:
         text = f"{doc.title}\n{doc.text}"
         if self.require and not self.require.occurs_in(text):
             return True
-        return any(not ps.occurs_in(text) for ps in self.roles.values())
+        return any(
+            not ps.occurs_in(text) and not self.known[role].occurs_in(text)
+            for role, ps in self.roles.items()
+        )
 
     def checks(self, doc: Document) -> list[PassageCheck]:
         if self.quick_reject(doc):

@@ -157,6 +157,27 @@ def test_places_and_nationalities_name_their_country():
     assert nationality_in("President Reagan") is None
 
 
+KNOWN = (
+    "Russian President Vladimir Putin",
+    "U.S. President Donald Trump",
+    "Chinese President Xi Jinping (Xi)",
+)
+
+
+def test_known_people_title_the_names_an_article_leaves_bare():
+    actors = ActorIndex.of("Putin arrived in Pyongyang. He met Kim.", known=KNOWN)
+    assert actors.expand("Putin arrived in Pyongyang.") == "President Putin arrived in Pyongyang."
+    assert actors.lead == "President Putin" and actors.origin_of("Putin") == "Russian"
+    assert ActorIndex.of("Xi landed in Moscow.", known=KNOWN).title_of("Xi") == "President"
+    # the article's own introduction wins; "former" stays; a shared first name is not titled
+    own = ActorIndex.of("Prime Minister Vladimir Putin flew to Paris.", known=KNOWN)
+    assert own.title_of("Putin") == "Prime Minister"
+    former = ActorIndex.of("Former President Donald Trump visited Aberdeen.", known=KNOWN)
+    assert former.title_of("Trump") != "President"
+    tusk = ActorIndex.of("Donald Tusk met farmers.", known=KNOWN)
+    assert tusk.expand("Donald Tusk met farmers.") == "Donald Tusk met farmers."
+
+
 def test_every_country_a_text_names_is_found_cities_optional():
     said = "Goodison said in New York that sanctions against Japanese banks would hurt trade"
     assert countries_in(said) == {"US", "JP"}

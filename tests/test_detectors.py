@@ -205,6 +205,23 @@ def test_a_visit_here_is_abroad_when_the_opening_names_another_country(scorer):
     assert not d.details["why_central"].startswith("story frame"), d
 
 
+def test_a_leader_named_without_a_title_is_known_from_the_topic_file(scorer):
+    _, res = score_one(
+        scorer,
+        "Putin arrives in Pyongyang for rare visit",
+        "Vladimir Putin arrived in North Korea early on Wednesday for his first visit in 24 "
+        "years, state media said.",
+    )
+    d = res["leader-foreign-visit"]
+    assert d.matched and "President Putin" in d.details["judged"], d  # read with the title
+    _, res = score_one(
+        scorer,
+        "Putin visits troops in Kursk",
+        "Vladimir Putin visited troops in Kursk on Wednesday and praised their courage.",
+    )
+    assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
+
+
 def test_a_leader_touring_home_is_not_a_foreign_visit(scorer):
     home = (
         "Ruto tours flood-hit Mombasa",

@@ -90,6 +90,17 @@ def test_mistyped_detector_option_is_named_with_the_known_ones(tmp_path):
     assert "lead_bonus" in msg  # the known options are listed
 
 
+def test_a_known_person_without_a_title_is_named(tmp_path):
+    path = write(
+        tmp_path,
+        "topics.yaml",
+        GOOD.replace("{file: ex.txt}", "[one]")
+        + "    known_people: [Russian President Vladimir Putin, Vladimir Putin]\n",
+    )
+    (msg,) = problems_for(tmp_path)
+    assert str(path) in msg and "(ok-topic).known_people" in msg and "'Vladimir Putin'" in msg
+
+
 def test_duplicate_ids_across_files_name_both(tmp_path):
     first = write(tmp_path, "topics.yaml", GOOD.replace("{file: ex.txt}", "[one]"))
     second = write(tmp_path, "topics/more.yaml", GOOD.replace("{file: ex.txt}", "[one]"))

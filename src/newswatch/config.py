@@ -115,6 +115,8 @@ class TopicConfig(_Strict):
     require_any: list[str] = Field(default_factory=list)
     exclude_any: list[str] = Field(default_factory=list)
     entities: dict[str, list[str]] = Field(default_factory=dict)
+    # "Russian President Vladimir Putin": how to read names an article uses untitled
+    known_people: list[str] | ExamplesFile = Field(default_factory=list)
     threshold: float = Field(0.5, ge=0, le=1)
     channel: str | None = None
     detectors: list[str] = Field(default_factory=lambda: ["semantic"])
@@ -147,6 +149,7 @@ class Topic:
     delivery: str
     digest_period_minutes: float
     source_file: str
+    known_people: tuple[str, ...] = ()
 
     def __hash__(self) -> int:
         return hash(self.id)
@@ -228,6 +231,17 @@ def _read_lines(ref: list[str] | ExamplesFile, base: Path, where: str, problems:
     )
 
 
+def _unreadable_people(lines: tuple[str, ...], where: str) -> list[str]:
+    """Each known person must read as an introduction: a title, then a name."""
+    from detectors.actors import known_titles
+
+    return [
+        f"{where}: {line!r} does not read as 'Title Name' (e.g. 'Russian President Vladimir Putin')"
+        for line in lines
+        if not known_titles((line,))
+    ]
+
+
 def load_topics(config_dir: Path, problems: list[str]) -> list[Topic]:
     files: list[Path] = []
     single = config_dir / "topics.yaml"
@@ -277,6 +291,8 @@ def load_topics(config_dir: Path, problems: list[str]) -> list[Topic]:
             counters = _read_lines(
                 tc.counter_examples, path.parent, f"{where}.counter_examples", problems
             )
+            known = _read_lines(tc.known_people, path.parent, f"{where}.known_people", problems)
+            problems += _unreadable_people(known, f"{where}.known_people")
             if not tc.enabled:
                 continue
             topics.append(
@@ -296,6 +312,7 @@ def load_topics(config_dir: Path, problems: list[str]) -> list[Topic]:
                     delivery=tc.delivery,
                     digest_period_minutes=tc.digest_period_minutes,
                     source_file=str(path),
+                    known_people=known,
                 )
             )
     return topics
