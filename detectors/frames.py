@@ -60,6 +60,7 @@ class Frame:
     background: bool = False  # told as history: "last year", "years ago", "former"
     where: tuple[str, ...] = ()  # every named place of the sentence ("near Kharkiv")
     names: tuple[str, ...] = ()  # other proper nouns, not people: places spaCy missed
+    verbal: bool = False  # the trigger is a verb ("arrived in"), not a noun ("his trip to")
 
 
 def _np(token: Any) -> str:
@@ -185,7 +186,10 @@ class FrameReader:
                         role = mutual = bool(_PLURAL.search(text))
                     place = _destination(tok)
                     found.append(
-                        Frame(m.group(0), text, role, mutual, place, background, where, names)
+                        Frame(
+                            *(m.group(0), text, role, mutual, place, background, where, names),
+                            verbal=tok.pos_ == "VERB",
+                        )
                     )
             out.append(found)
         return out

@@ -92,20 +92,24 @@ def _story_frame(frame: Frame, protagonists: list[str], actors: ActorIndex, open
 
 
 def _abroad(frame: Frame, actors: ActorIndex, opening: str) -> bool:
-    """The destination is a country; or "here", the dateline's place, which wire copy
-    strips: the opening names it ("motorcade to La Paz"), so a country the opening
-    names besides the traveller's own counts.
+    """The destination is a country; or, for a traveller whose nationality the story
+    gives, a city of another country reached by a verb ("Ruto, who arrived in Kampala");
+    or "here", the dateline's place, which wire copy strips: the opening names it
+    ("motorcade to La Paz"), so a country the opening names besides home counts.
 
-    A foreign *city* is not enough: "Thatcher's successful trip to Moscow", recalled in
-    a story about elections, reads like a current trip (measured: one false positive,
-    one story gained on the dev sets).
+    A noun trip to a city is not enough: "Thatcher's successful trip to Moscow",
+    recalled in a story about elections, reads like a current trip (measured: one
+    false positive on the dev sets).
     """
     if is_country(frame.place):
         return True
-    if frame.place != "here":
-        return False
     home = nationality_in(frame.agent) or nationality_in(actors.origin_of(frame.agent))
-    return bool(home and countries_in(opening) - {home})
+    if not home:
+        return False
+    if frame.place == "here":
+        return bool(countries_in(opening) - {home})
+    there = country_of(frame.place) if frame.verbal else None
+    return there is not None and there != home
 
 
 def _domestic(frame: Frame, actors: ActorIndex) -> bool:

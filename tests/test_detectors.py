@@ -186,6 +186,26 @@ def test_a_visit_that_frames_the_story_matches_wherever_it_is_said(scorer):
         assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
 
 
+def test_a_leader_arriving_in_a_foreign_city_frames_the_story(scorer):
+    opening = (
+        "Kenyan President William Ruto called on international lenders on Monday to ease "
+        "the terms of Africa's debt.\n\nThe talks will focus on a debt deal and on regional "
+        "security, officials said.\n\nAnalysts said the economy had slowed sharply this "
+        "year.\n\nThe opposition criticised the government's handling of the budget.\n\n"
+    )
+    title = "Ruto urges lenders to ease debt terms"
+    late = "Ruto, who arrived in {} on Sunday, is due to meet officials on Tuesday."
+    _, res = score_one(scorer, title, opening + late.format("Kampala"))
+    d = res["leader-foreign-visit"]
+    assert d.matched and d.details["why_central"].startswith("story frame"), d
+    _, res = score_one(scorer, title, opening + late.format("Mombasa"))  # at home
+    assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
+    # a trip recalled as a noun ("his successful trip to ...") is no frame
+    recalled = "Ruto's successful trip to Kampala has lifted his ratings, analysts said."
+    _, res = score_one(scorer, title, opening + recalled)
+    assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
+
+
 def test_a_visit_here_is_abroad_when_the_opening_names_another_country(scorer):
     abroad = (
         "Weizsaecker's motorcade blocked by protesters",
