@@ -22,7 +22,9 @@ _HEADS = (
     "prime minister",
     "deputy prime minister",
     "supreme leader",
+    "undersecretary of state",
     "secretary of state",
+    "undersecretary",
     "secretary-general",
     "secretary general",
     "crown prince",
@@ -70,7 +72,7 @@ _NAME_PART = r"[A-Z][\w'-]+"
 _NEXT_PART = rf"\s+(?:(?:{'|'.join(_PARTICLES)})\s+)?(?:[A-Z]\.?\s+)?{_NAME_PART}"
 # A name: 1-4 capitalised tokens.
 _NAME = rf"(?P<name>{_NAME_PART}(?:{_NEXT_PART}){{0,3}})"
-_INTRO = re.compile(rf"(?P<title>{_MODS}(?i:{_HEAD}))\s+{_NAME}")
+_INTRO = re.compile(rf"(?<![\w-])(?P<title>{_MODS}(?i:{_HEAD}))\s+{_NAME}")
 # "Weizsaecker, the West German president," -> appositive introduction; but "the United
 # States, where he met President Bush" is a clause, not a title.
 _CLAUSE_WORDS = r"(?i:where|when|who|whom|which|while|he|she|they|it|and|but|met|said|says|told)\b"
@@ -79,9 +81,9 @@ _APPOSITIVE = re.compile(
     rf"(?P<title>(?:(?!{_CLAUSE_WORDS})[\w.'-]+\s+){{0,3}}?(?i:{_HEAD}))\b"
 )
 # The text right before a name that already gives its title: "President Ronald ".
-_INTRODUCED = re.compile(rf"(?i:{_HEAD})(?:\s+[A-Z][\w'-]*){{0,3}}\s+$")
+_INTRODUCED = re.compile(rf"(?<![\w-])(?i:{_HEAD})(?:\s+[A-Z][\w'-]*){{0,3}}\s+$")
 _NAME_RUN = re.compile(rf"(?<![\w-]){_NAME_PART}(?:{_NEXT_PART})*")
-_TITLE_RIGHT_BEFORE = re.compile(rf"(?i:{_HEAD})\s+$")
+_TITLE_RIGHT_BEFORE = re.compile(rf"(?<![\w-])(?i:{_HEAD})\s+$")
 # In British news "the chancellor" is the Chancellor of the Exchequer, a minister.
 _EXCHEQUER = re.compile(r"(?i)\bexchequer\b")
 _BRITISH = re.compile(r"\b(?:UK|U\.K\.|Britain|British|Downing Street|Treasury|Whitehall)")
@@ -252,18 +254,22 @@ class ActorIndex:
         return cls(titles, regex, lead, british, shouted, origins)
 
     def merge_into(self, doc: ActorIndex, text: str) -> ActorIndex:
-        """`doc` plus this (known) index's titles for the names `text` uses bare."""
+        """`doc` plus this (known) index's titles for the names `text` uses bare, and
+        their nationality where `text` gives the same title without one."""
         if self.regex is None:
             return doc
-        found = {m.group(0) for m in self.regex.finditer(text)} - doc.titles.keys()
-        found = {n for n in found if n in self.titles and not _former(n, text)}
-        if not found:
+        named = {m.group(0) for m in self.regex.finditer(text)} & self.titles.keys()
+        bare = {n for n in named - doc.titles.keys() if not _former(n, text)}
+        same = {n for n in named & doc.titles.keys() if doc.titles[n] == self.titles[n]}
+        origins = {n: self.origins[n] for n in bare | same if n in self.origins}
+        if not bare and not origins.keys() - doc.origins.keys():
             return doc
-        titles = {**doc.titles, **{n: self.titles[n] for n in found}}
-        origins = {**{n: self.origins[n] for n in found if n in self.origins}, **doc.origins}
-        first = min(found, key=lambda n: text.find(n))
-        lead = doc.lead or f"{titles[first]} {first}"
-        return ActorIndex._indexed(titles, lead, doc.british, origins)
+        titles = {**doc.titles, **{n: self.titles[n] for n in bare}}
+        lead = doc.lead
+        if not lead and bare:  # the story's first named person leads
+            first = min(bare, key=text.find)
+            lead = f"{titles[first]} {first}"
+        return ActorIndex._indexed(titles, lead, doc.british, {**origins, **doc.origins})
 
     def origin_of(self, text: str) -> str:
         """What introduced the first known name in `text`: "Ukrainian" for "President Zelensky"."""

@@ -103,7 +103,7 @@ def _abroad(frame: Frame, actors: ActorIndex, opening: str) -> bool:
     """
     if is_country(frame.place):
         return True
-    home = nationality_in(frame.agent) or nationality_in(actors.origin_of(frame.agent))
+    home = _home(frame, actors)
     if not home:
         return False
     if frame.place == "here":
@@ -112,20 +112,28 @@ def _abroad(frame: Frame, actors: ActorIndex, opening: str) -> bool:
     return there is not None and there != home
 
 
-def _domestic(frame: Frame, actors: ActorIndex) -> bool:
+def _home(frame: Frame, actors: ActorIndex) -> str | None:
+    """The traveller's country, when the sentence or the story's introduction says it."""
+    return nationality_in(frame.agent) or nationality_in(actors.origin_of(frame.agent))
+
+
+def _domestic(frame: Frame, actors: ActorIndex, opening: str) -> bool:
     """A role-holder travels, and every place the sentence names is in their own country.
 
     "Ukrainian President Zelensky visited troops near Kharkiv", "Biden toured a
-    factory in Ohio": a leader at home. A named place we cannot locate, or an
-    unknown nationality: not domestic. Other proper nouns count when they are known
-    places (the recogniser misses some: "flood-hit Mombasa").
+    factory in Ohio": a leader at home; "began a visit here" when the opening names
+    only home. A named place we cannot locate, or an unknown nationality: not
+    domestic. Other proper nouns count when they are known places (the recogniser
+    misses some: "flood-hit Mombasa").
     """
     if not (frame.role and is_travel(frame.trigger)):
         return False
+    home = _home(frame, actors)
+    if frame.place == "here":
+        return home is not None and countries_in(opening) == {home}
     places = [*frame.where, *(n for n in frame.names if country_of(n))]
     if not places:
         return False
-    home = nationality_in(frame.agent) or nationality_in(actors.origin_of(frame.agent))
     return home is not None and all(country_of(p) == home for p in places)
 
 
@@ -312,7 +320,7 @@ class HybridDetector(Detector):
                     base[j] += self.frame_bonus
                 elif any(f.agent for f in fs):
                     base[j] -= self.frame_penalty
-                if self.domestic_penalty and any(_domestic(f, actors) for f in fs):
+                if self.domestic_penalty and any(_domestic(f, actors, opening) for f in fs):
                     base[j] -= self.domestic_penalty  # a leader touring at home
             in_lead = np.array([n < self.lead_sentences for _, n, _, _ in cand])
             heroes = self._protagonists(actors, opening) if self.story_frame_floor else []

@@ -164,6 +164,15 @@ KNOWN = (
 )
 
 
+def test_a_title_starts_a_word():
+    # "blocking President Trump" once made him a king: the "king" of "blocking"
+    actors = ActorIndex.of("Police cleared protesters blocking President Donald Trump's motorcade.")
+    assert actors.title_of("Trump") == "President"
+    # ... and "Undersecretary" is a title of its own, not a "secretary" inside a word
+    actors = ActorIndex.of("Undersecretary of State Michael Armacost will visit Tokyo.")
+    assert actors.title_of("Armacost") == "Undersecretary of State"
+
+
 def test_known_people_title_the_names_an_article_leaves_bare():
     actors = ActorIndex.of("Putin arrived in Pyongyang. He met Kim.", known=KNOWN)
     assert actors.expand("Putin arrived in Pyongyang.") == "President Putin arrived in Pyongyang."
@@ -174,6 +183,9 @@ def test_known_people_title_the_names_an_article_leaves_bare():
     assert own.title_of("Putin") == "Prime Minister"
     former = ActorIndex.of("Former President Donald Trump visited Aberdeen.", known=KNOWN)
     assert former.title_of("Trump") != "President"
+    # the article titles him the same way: the known nationality is added
+    same = ActorIndex.of("President Donald Trump arrived.", known=KNOWN)
+    assert same.origin_of("Trump") == "U.S."
     tusk = ActorIndex.of("Donald Tusk met farmers.", known=KNOWN)
     assert tusk.expand("Donald Tusk met farmers.") == "Donald Tusk met farmers."
 
