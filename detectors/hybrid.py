@@ -19,8 +19,9 @@ the event's words at all. So:
    when an entity role is its agent (twice when a role meets a role), -penalty
    when someone else is ("the oil minister will meet the president").
    A *story frame* (`story_frame_floor`): the agent is a role-holder the story
-   opens with (named in the headline or first sentence), the trip goes to a
-   country (`detectors.places`), and it is not told as history ("last year",
+   opens with (named in the headline or first sentence), the trip goes abroad
+   (`_abroad`: a country; a foreign city by a verb; wire copy's "here"), and it
+   is not told as history ("last year",
    "in 1975", "once"): "Weizsaecker, on a four-day official visit to Argentina,
    said ..." in paragraph 5 of a story about him. The visit frames the story,
    so that sentence counts as lead and its base score is at least the floor.
