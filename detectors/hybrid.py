@@ -138,17 +138,18 @@ def _domestic(frame: Frame, actors: ActorIndex, opening: str) -> bool:
     return home is not None and all(country_of(p) == home for p in places)
 
 
+_RECALLED = re.compile(r"(?i)\b(?:already|previously|in the past)\b")
+
+
 def _own_measure(sentence: str, opening: str, event: PhraseSet) -> bool:
     """The sentence is about the opening's dispute: it names no other country, and
     the clause with the event word is not background ("has already used sanctions",
-    "since 2022").
+    "previously sanctioned", "since 2022").
 
     Countries and nationalities only: a city is mostly where something was said.
     """
     for clause in re.split(r"[,;:]|\bbut\b", sentence):
-        if event.occurs_in(clause) and (
-            told_as_history(clause) or re.search(r"(?i)\balready\b", clause)
-        ):
+        if event.occurs_in(clause) and (told_as_history(clause) or _RECALLED.search(clause)):
             return False
     return countries_in(sentence, cities=False) <= countries_in(opening)
 
