@@ -296,84 +296,102 @@ class HybridDetector(Detector):
             v = vecs[start : start + len(cand)]
             start += len(cand)
             headline = float(next(head_p)) if self.headline_centrality and doc.title else 0.0
-            actors = actors_of(doc, self.topic.known_people)
-            opening = self._opening(doc)
-            story_opening = self._opening(doc, self.opening_sentences)
-            said = self.central_any.matched(story_opening)  # "retaliation" in the opening
-            base, prob, which = self.sentence_scores(v)
-            # the opening says "retaliation" and a later sentence calls it sanctions: the
-            # measure the story is about, unless another country's or told as background;
-            # a sentence of the opening speaks for itself
-            framed = np.array(
-                [
-                    bool(said)
-                    and n > self.opening_sentences
-                    and _own_measure(s, story_opening, self.guards.require)
-                    for _, n, s, _ in cand
-                ]
-            )
-            base = np.where(framed, np.maximum(base, self.opening_floor), base)
-            lead = actors.lead if self.frames else ""
-            frames = self.frames.frames([c[3] for c in cand], lead) if self.frames else []
-            for j, fs in enumerate(frames):
-                if any(f.mutual for f in fs):  # a leader meets a leader
-                    base[j] += 2 * self.frame_bonus
-                elif any(f.role for f in fs):
-                    base[j] += self.frame_bonus
-                elif any(f.agent for f in fs):
-                    base[j] -= self.frame_penalty
-                if self.domestic_penalty and any(_domestic(f, actors, opening) for f in fs):
-                    base[j] -= self.domestic_penalty  # a leader touring at home
-            in_lead = np.array([n < self.lead_sentences for _, n, _, _ in cand])
-            heroes = self._protagonists(actors, opening) if self.story_frame_floor else []
-            story = np.zeros(len(cand), dtype=bool)
-            if heroes:
-                # the story's own actor (a role) is on a trip abroad: the event frames
-                # the whole story, wherever the sentence stands
-                story = np.array(
-                    [any(_story_frame(f, heroes, actors, opening) for f in fs) for fs in frames]
-                )
-                base = np.where(story, np.maximum(base, self.story_frame_floor), base)
-            extra = self.repeat_bonus * min(len(cand) - 1, self.max_repeat)
-            # a headline about the topic puts every candidate in the story's frame
-            lead_weight = np.maximum(in_lead | story | framed, headline)
-            scores = np.clip(base + self.lead_bonus * lead_weight + extra, 0, 1)
-            central = 1.0 if (in_lead | story).any() else min(1.0, len(cand) / self.central_count)
-            central = np.where(framed, 1.0, max(central, headline))
-            scores = scores * (self.off_lead_floor + (1 - self.off_lead_floor) * central)
-            k = int(np.argmax(scores))
-            p, _, sentence, judged = cand[k]
-            score = float(scores[k])
-            said_k = said if framed[k] else []
-            why = _why_central(
-                bool(story[k]), bool(in_lead[k]), said_k, central[k], len(cand), self.central_count
-            )
-            if cand[k][1] == 0 and len(cand) > 1:
-                # the headline decided; quote the story's best sentence (the title is shown anyway)
-                rest = [j for j in range(len(cand)) if cand[j][1] != 0]
-                j = max(rest, key=lambda j: scores[j])
-                p, sentence = cand[j][0], cand[j][2]
-            out.append(
-                Decision(
-                    score=score,
-                    matched=score >= self.threshold,
-                    evidence=sentence,
-                    detector=self.kind,
-                    example=self.semantic.anchors[int(which[k])],
-                    guard=self.guards.check(judged).describe(),
-                    details={
-                        "passage": p,
-                        "sentence": sentence,
-                        "judged": judged,
-                        "agents": [f"{f.trigger}: {f.agent or '?'}" for f in frames[k]]
-                        if frames
-                        else [],
-                        "classifier": round(float(prob[k]), 3),
-                        "base": round(float(base[k]), 3),
-                        "candidates": len(cand),
-                        "centrality": round(float(central[k]), 3),
-                        "why_central": why,
-                    },
-                )
-            )
+            out.append(self._decide(doc, cand, v, headline))
         return out
+
+    def _framed(self, cand: list[tuple[int, int, str, str]], story_opening: str) -> np.ndarray:
+        """Later sentences naming the measure the opening's `central_any` words are about.
+
+        The opening says "retaliation" and a later sentence calls it sanctions: the
+        story's own measure, unless another country's or told as background; a
+        sentence of the opening speaks for itself.
+        """
+        said = bool(self.central_any.matched(story_opening))
+        return np.array(
+            [
+                said
+                and n > self.opening_sentences
+                and _own_measure(s, story_opening, self.guards.require)
+                for _, n, s, _ in cand
+            ],
+            dtype=bool,
+        )
+
+    def _by_agents(
+        self, base: np.ndarray, frames: list[list[Frame]], actors: ActorIndex, opening: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Base scores adjusted for who does the event word, and which sentences are
+        story frames (the story's own leader on a trip abroad)."""
+        base = base.copy()
+        for j, fs in enumerate(frames):
+            if any(f.mutual for f in fs):  # a leader meets a leader
+                base[j] += 2 * self.frame_bonus
+            elif any(f.role for f in fs):
+                base[j] += self.frame_bonus
+            elif any(f.agent for f in fs):
+                base[j] -= self.frame_penalty
+            if self.domestic_penalty and any(_domestic(f, actors, opening) for f in fs):
+                base[j] -= self.domestic_penalty  # a leader touring at home
+        story = np.zeros(len(base), dtype=bool)
+        heroes = self._protagonists(actors, opening) if self.story_frame_floor and frames else []
+        if heroes:
+            # the event frames the whole story, wherever the sentence stands
+            story = np.array(
+                [any(_story_frame(f, heroes, actors, opening) for f in fs) for fs in frames],
+                dtype=bool,
+            )
+            base = np.where(story, np.maximum(base, self.story_frame_floor), base)
+        return base, story
+
+    def _decide(
+        self, doc: Document, cand: list[tuple[int, int, str, str]], v: np.ndarray, headline: float
+    ) -> Decision:
+        """One document's decision from its candidate sentences' vectors."""
+        actors = actors_of(doc, self.topic.known_people)
+        opening = self._opening(doc)
+        story_opening = self._opening(doc, self.opening_sentences)
+        base, prob, which = self.sentence_scores(v)
+        framed = self._framed(cand, story_opening)
+        base = np.where(framed, np.maximum(base, self.opening_floor), base)
+        lead = actors.lead if self.frames else ""
+        frames = self.frames.frames([c[3] for c in cand], lead) if self.frames else []
+        base, story = self._by_agents(base, frames, actors, opening)
+        in_lead = np.array([n < self.lead_sentences for _, n, _, _ in cand])
+        extra = self.repeat_bonus * min(len(cand) - 1, self.max_repeat)
+        # a headline about the topic puts every candidate in the story's frame
+        lead_weight = np.maximum(in_lead | story | framed, headline)
+        scores = np.clip(base + self.lead_bonus * lead_weight + extra, 0, 1)
+        central = 1.0 if (in_lead | story).any() else min(1.0, len(cand) / self.central_count)
+        central = np.where(framed, 1.0, max(central, headline))
+        scores = scores * (self.off_lead_floor + (1 - self.off_lead_floor) * central)
+        k = int(np.argmax(scores))
+        p, _, sentence, judged = cand[k]
+        score = float(scores[k])
+        said = self.central_any.matched(story_opening) if framed[k] else []
+        why = _why_central(
+            bool(story[k]), bool(in_lead[k]), said, central[k], len(cand), self.central_count
+        )
+        if cand[k][1] == 0 and len(cand) > 1:
+            # the headline decided; quote the story's best sentence (the title is shown anyway)
+            rest = [j for j in range(len(cand)) if cand[j][1] != 0]
+            j = max(rest, key=lambda j: scores[j])
+            p, sentence = cand[j][0], cand[j][2]
+        return Decision(
+            score=score,
+            matched=score >= self.threshold,
+            evidence=sentence,
+            detector=self.kind,
+            example=self.semantic.anchors[int(which[k])],
+            guard=self.guards.check(judged).describe(),
+            details={
+                "passage": p,
+                "sentence": sentence,
+                "judged": judged,
+                "agents": [f"{f.trigger}: {f.agent or '?'}" for f in frames[k]] if frames else [],
+                "classifier": round(float(prob[k]), 3),
+                "base": round(float(base[k]), 3),
+                "candidates": len(cand),
+                "centrality": round(float(central[k]), 3),
+                "why_central": why,
+            },
+        )
