@@ -141,17 +141,17 @@ def _domestic(frame: Frame, actors: ActorIndex, opening: str) -> bool:
 _RECALLED = re.compile(r"(?i)\b(?:already|previously|in the past)\b")
 
 
-def _own_measure(sentence: str, opening: str, event: PhraseSet) -> bool:
-    """The sentence is about the opening's dispute: it names no other country, and
-    the clause with the event word is not background ("has already used sanctions",
-    "previously sanctioned", "since 2022").
+def _own_measure(sentence: str, parties: set[str], event: PhraseSet) -> bool:
+    """The sentence is about the opening's dispute: it names no country outside
+    `parties` (those the opening names), and the clause with the event word is not
+    background ("has already used sanctions", "previously sanctioned", "since 2022").
 
     Countries and nationalities only: a city is mostly where something was said.
     """
     for clause in re.split(r"[,;:]|\bbut\b", sentence):
         if event.occurs_in(clause) and (told_as_history(clause) or _RECALLED.search(clause)):
             return False
-    return countries_in(sentence, cities=False) <= countries_in(opening)
+    return countries_in(sentence, cities=False) <= parties
 
 
 def _why_central(
@@ -250,14 +250,14 @@ class HybridDetector(Detector):
         """Known names in the headline or the first sentence: whom the story is about."""
         return [n for n in actors.titles if re.search(rf"(?i)\b{re.escape(n)}\b", opening)]
 
-    def _opening(self, doc: Document, n: int = 1) -> str:
+    def _opening(self, doc: Document, n: int) -> list[str]:
         """The headline and the story's first `n` sentences."""
         out: list[str] = []
         for i, passage in enumerate(doc.passages):
             out += self._sentences(doc, i, passage)
             if len(out) > n:
                 break
-        return " ".join(out[: n + 1])
+        return out[: n + 1]
 
     @staticmethod
     def _sentences(doc: Document, i: int, passage: str) -> list[str]:
@@ -299,19 +299,21 @@ class HybridDetector(Detector):
             out.append(self._decide(doc, cand, v, headline))
         return out
 
-    def _framed(self, cand: list[tuple[int, int, str, str]], story_opening: str) -> np.ndarray:
+    def _framed(
+        self, cand: list[tuple[int, int, str, str]], story_opening: str, said: list[str]
+    ) -> np.ndarray:
         """Later sentences naming the measure the opening's `central_any` words are about.
 
         The opening says "retaliation" and a later sentence calls it sanctions: the
         story's own measure, unless another country's or told as background; a
         sentence of the opening speaks for itself.
         """
-        said = bool(self.central_any.matched(story_opening))
+        if not said:
+            return np.zeros(len(cand), dtype=bool)
+        parties = countries_in(story_opening)  # the countries the opening names
         return np.array(
             [
-                said
-                and n > self.opening_sentences
-                and _own_measure(s, story_opening, self.guards.require)
+                n > self.opening_sentences and _own_measure(s, parties, self.guards.require)
                 for _, n, s, _ in cand
             ],
             dtype=bool,
@@ -348,10 +350,12 @@ class HybridDetector(Detector):
     ) -> Decision:
         """One document's decision from its candidate sentences' vectors."""
         actors = actors_of(doc, self.topic.known_people)
-        opening = self._opening(doc)
-        story_opening = self._opening(doc, self.opening_sentences)
+        first = self._opening(doc, max(1, self.opening_sentences))
+        opening = " ".join(first[:2])  # headline and first sentence: whom the story is about
+        story_opening = " ".join(first[: self.opening_sentences + 1])
+        said = self.central_any.matched(story_opening)  # "retaliation" in the opening
         base, prob, which = self.sentence_scores(v)
-        framed = self._framed(cand, story_opening)
+        framed = self._framed(cand, story_opening, said)
         base = np.where(framed, np.maximum(base, self.opening_floor), base)
         lead = actors.lead if self.frames else ""
         frames = self.frames.frames([c[3] for c in cand], lead) if self.frames else []
@@ -367,9 +371,13 @@ class HybridDetector(Detector):
         k = int(np.argmax(scores))
         p, _, sentence, judged = cand[k]
         score = float(scores[k])
-        said = self.central_any.matched(story_opening) if framed[k] else []
         why = _why_central(
-            bool(story[k]), bool(in_lead[k]), said, central[k], len(cand), self.central_count
+            bool(story[k]),
+            bool(in_lead[k]),
+            said if framed[k] else [],
+            central[k],
+            len(cand),
+            self.central_count,
         )
         if cand[k][1] == 0 and len(cand) > 1:
             # the headline decided; quote the story's best sentence (the title is shown anyway)
