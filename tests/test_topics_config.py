@@ -19,6 +19,11 @@ topics:
 """
 
 
+def inline(extra: str = "") -> str:
+    """GOOD with its examples inline (no file to read), plus `extra` topic lines."""
+    return GOOD.replace("{file: ex.txt}", "[one]") + extra
+
+
 def write(tmp: Path, name: str, text: str) -> Path:
     path = tmp / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,7 +67,7 @@ def test_bad_threshold_names_file_topic_and_field(tmp_path):
     path = write(
         tmp_path,
         "topics/bad.yaml",
-        GOOD.replace("{file: ex.txt}", "[one]") + "    threshold: 1.5\n",
+        inline("    threshold: 1.5\n"),
     )
     (msg,) = problems_for(tmp_path)
     assert msg.startswith(str(path)) and "topics[0] (ok-topic).threshold" in msg
@@ -72,7 +77,7 @@ def test_unknown_detector_is_listed_with_known_kinds(tmp_path):
     path = write(
         tmp_path,
         "topics.yaml",
-        GOOD.replace("{file: ex.txt}", "[one]") + "    detectors: [magic]\n",
+        inline("    detectors: [magic]\n"),
     )
     (msg,) = problems_for(tmp_path)
     assert str(path) in msg and ".detectors" in msg and "'magic'" in msg and "hybrid" in msg
@@ -82,8 +87,7 @@ def test_mistyped_detector_option_is_named_with_the_known_ones(tmp_path):
     path = write(
         tmp_path,
         "topics.yaml",
-        GOOD.replace("{file: ex.txt}", "[one]")
-        + "    detectors: [hybrid]\n    detector_options: {hybrid: {lead_bonsu: 0.2}}\n",
+        inline("    detectors: [hybrid]\n    detector_options: {hybrid: {lead_bonsu: 0.2}}\n"),
     )
     (msg,) = problems_for(tmp_path)
     assert str(path) in msg and "detector_options.hybrid.lead_bonsu" in msg
@@ -94,24 +98,21 @@ def test_a_known_person_without_a_title_is_named(tmp_path):
     path = write(
         tmp_path,
         "topics.yaml",
-        GOOD.replace("{file: ex.txt}", "[one]")
-        + "    known_people: [Russian President Vladimir Putin, Vladimir Putin]\n",
+        inline("    known_people: [Russian President Vladimir Putin, Vladimir Putin]\n"),
     )
     (msg,) = problems_for(tmp_path)
     assert str(path) in msg and "(ok-topic).known_people" in msg and "'Vladimir Putin'" in msg
 
 
 def test_duplicate_ids_across_files_name_both(tmp_path):
-    first = write(tmp_path, "topics.yaml", GOOD.replace("{file: ex.txt}", "[one]"))
-    second = write(tmp_path, "topics/more.yaml", GOOD.replace("{file: ex.txt}", "[one]"))
+    first = write(tmp_path, "topics.yaml", inline())
+    second = write(tmp_path, "topics/more.yaml", inline())
     (msg,) = problems_for(tmp_path)
     assert str(second) in msg and ".id" in msg and str(first) in msg
 
 
 def test_unknown_field_is_rejected_with_its_name(tmp_path):
-    path = write(
-        tmp_path, "topics.yaml", GOOD.replace("{file: ex.txt}", "[one]") + "    treshold: 1\n"
-    )
+    path = write(tmp_path, "topics.yaml", inline("    treshold: 1\n"))
     (msg,) = problems_for(tmp_path)
     assert str(path) in msg and "treshold" in msg
 
@@ -126,9 +127,7 @@ def test_load_config_reports_topic_problems(tmp_path):
         "sources.yaml",
         'sources:\n  - {name: x, url: "https://example.org/feed", kind: feed}\n',
     )
-    path = write(
-        tmp_path, "topics.yaml", GOOD.replace("{file: ex.txt}", "[one]") + "    threshold: -1\n"
-    )
+    path = write(tmp_path, "topics.yaml", inline("    threshold: -1\n"))
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path)
     assert any(str(path) in p and "threshold" in p for p in err.value.problems)
