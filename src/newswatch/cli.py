@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# Prefect's default (20 s) is too short for a first ephemeral start on a busy 2-core
+# machine: `make run` on a fresh clone failed with "Timed out ... ephemeral Prefect API"
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
