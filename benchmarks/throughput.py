@@ -324,9 +324,9 @@ def reset_peak(pid: int | str = "self") -> bool:
 
 
 def extraction_worker_pids() -> list[int]:
-    from newswatch import pipeline
+    from newswatch.runtime import EXTRACTION_POOL
 
-    pool = pipeline._EXTRACT_POOL
+    pool = EXTRACTION_POOL._pool
     return list((pool._processes or {}) if pool is not None else ())
 
 
@@ -349,7 +349,7 @@ class MemoryWatch:
             self.samples.append((time.perf_counter() - t0, rss_mb()))
 
     def __enter__(self) -> MemoryWatch:
-        from newswatch import pipeline
+        from newswatch.pass_ import fetch as pipeline
 
         self.baseline = rss_mb()
         self.workers = extraction_worker_pids()
@@ -384,7 +384,7 @@ class MemoryWatch:
         )  # fmt: skip
 
     def __exit__(self, *exc) -> None:
-        from newswatch import pipeline
+        from newswatch.pass_ import fetch as pipeline
 
         self._stop.set()
         self._thread.join()
@@ -423,13 +423,13 @@ def load_model(config_dir: Path):
 
 
 def warm_up_extraction() -> None:
-    from newswatch.pipeline import warm_up_extraction as warm
+    from newswatch.runtime import EXTRACTION_POOL
 
-    warm()
+    EXTRACTION_POOL.warm_up()
 
 
 def run_pass(config_dir: Path, alerts: Path) -> tuple[dict, float]:
-    from flows.monitor import monitor_pass
+    from newswatch.flows.monitor import monitor_pass
 
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         summary, seconds = timed(lambda: monitor_pass(str(config_dir), alerts_jsonl=str(alerts)))
@@ -457,7 +457,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     quiet_feeds = 0 if args.no_quiet else args.quiet_feeds
     # the site builds in its own process while this one imports and starts Prefect
     with site_process(args.articles, n_hosts, args.feeds, quiet_feeds) as site:
-        _, imports = timed(lambda: __import__("flows.monitor"))
+        _, imports = timed(lambda: __import__("newswatch.flows.monitor"))
         workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
         try:
             config_dir = write_config(workdir, site.sources, args.batch_size)

@@ -16,13 +16,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from newswatch.config import Topic
 from newswatch.embed import Embedder
-from newswatch.models import Decision
+from newswatch.models import Decision, Evidence
+from newswatch.passages import shared_terms
+from newswatch.schema import Topic
 
 
 @dataclass(frozen=True)
@@ -42,43 +44,50 @@ class Batch:
     embedder: Embedder
 
 
+class DetectorOptions(BaseModel):
+    """A detector kind's `detector_options.<kind>`: validated once, when the config loads."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    threshold: float | None = Field(
+        None, ge=0, le=1, description="Alert threshold for this kind; default: the topic's."
+    )
+
+
 class Detector(ABC):
     kind: ClassVar[str]
     # False for kinds that embed their own (gated) sentences and ignore Batch.vectors
     needs_passage_vectors: ClassVar[bool] = True
-    # the keys this kind reads from `detector_options.<kind>`: a typo is an error, not a no-op
-    option_names: ClassVar[frozenset[str]] = frozenset({"threshold"})
+    Options: ClassVar[type[DetectorOptions]] = DetectorOptions
 
     def __init__(self, topic: Topic, embedder: Embedder) -> None:
         self.topic = topic
         self.embedder = embedder
-
-    @property
-    def options(self) -> dict[str, Any]:
-        """This kind's section of the topic's `detector_options` (e.g. `{hybrid: {...}}`)."""
-        opts = self.topic.detector_options.get(self.kind, {})
-        if not isinstance(opts, dict):
-            return {}
-        unknown = self.unknown_options(opts)
-        if unknown:
-            raise ValueError(
-                f"{self.topic.source_file}: topic {self.topic.id!r}: detector_options."
-                f"{self.kind}: unknown option(s) {', '.join(unknown)} "
-                f"(known: {', '.join(sorted(self.option_names))})"
-            )
-        return opts
+        self.opts = self.options_for(topic)
+        self.threshold = topic.threshold if self.opts.threshold is None else self.opts.threshold
 
     @classmethod
-    def unknown_options(cls, opts: dict[str, Any]) -> list[str]:
-        """The keys of `opts` this kind does not read, sorted (config load and build)."""
-        return sorted(set(opts) - cls.option_names)
+    def options_for(cls, topic: Topic) -> DetectorOptions:
+        """This kind's options for `topic`: the model the config loader validated, or (for a
+        Topic built in code) its raw mapping validated here."""
+        opts = topic.detector_options.get(cls.kind)
+        if isinstance(opts, cls.Options):
+            return opts
+        try:
+            return cls.Options.model_validate(opts or {})
+        except ValidationError as exc:
+            bad = ", ".join(".".join(map(str, e["loc"])) or e["msg"] for e in exc.errors())
+            raise ValueError(
+                f"{topic.source_file}: topic {topic.id!r}: detector_options.{cls.kind}: "
+                f"bad option(s) {bad} (known: {', '.join(sorted(cls.Options.model_fields))})"
+            ) from None
 
     def gate(self, doc: Document) -> bool:
         """False only if this detector can never match `doc` (so it need not be embedded)."""
         return True
 
-    def no_match(self, guard: str = "", **details: Any) -> Decision:
-        return Decision(0.0, False, detector=self.kind, guard=guard, details=details)
+    def no_match(self, guard: str = "") -> Decision:
+        return Decision(0.0, False, detector=self.kind, guard=guard)
 
     def best_passages(
         self,
@@ -96,14 +105,16 @@ class Detector(ABC):
                 continue
             scores = score(vecs)
             p = int(np.argmax(scores))
+            ex = example(vecs, p)
             out.append(
                 Decision(
                     score=float(scores[p]),
                     matched=float(scores[p]) >= threshold,
-                    evidence=doc.passages[p],
+                    evidence=Evidence(
+                        doc.passages[p], passage=p, highlights=shared_terms(doc.passages[p], ex)
+                    ),
                     detector=self.kind,
-                    example=example(vecs, p),
-                    details={"passage": p},
+                    example=ex,
                 )
             )
         return out

@@ -9,12 +9,13 @@ vectors takes milliseconds, so nothing is cached.
 from __future__ import annotations
 
 import numpy as np
+from newswatch.detectors.base import Batch, Detector, DetectorOptions
+from pydantic import Field
 from sklearn.linear_model import LogisticRegression
 
-from detectors.base import Batch, Detector
-from newswatch.config import Topic
 from newswatch.embed import Embedder
 from newswatch.models import Decision
+from newswatch.schema import Topic
 
 
 class FewShotModel:
@@ -43,14 +44,18 @@ class FewShotModel:
         return self.examples[int(np.argmax(self.example_vecs @ vec))]
 
 
+class ClassifierOptions(DetectorOptions):
+    C: float = Field(4.0, gt=0, description="Inverse regularisation of the logistic regression.")
+
+
 class ClassifierDetector(Detector):
     kind = "classifier"
-    option_names = frozenset({"threshold", "C"})
+    Options = ClassifierOptions
+    opts: ClassifierOptions
 
     def __init__(self, topic, embedder) -> None:
         super().__init__(topic, embedder)
-        self.fewshot = FewShotModel(topic, embedder, c=float(self.options.get("C", 4.0)))
-        self.threshold = float(self.options.get("threshold", topic.threshold))
+        self.fewshot = FewShotModel(topic, embedder, c=self.opts.C)
 
     def detect(self, batch: Batch) -> list[Decision]:
         return self.best_passages(

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from detectors.lexicon import PhraseSet
+from newswatch.detectors.lexicon import PhraseSet
 
 # Event words that are a visit only between leaders ("met business leaders" is not).
 _WEAK = re.compile(r"(?i)^(?:talks|meet|meets|met|meeting)$")

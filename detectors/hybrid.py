@@ -56,18 +56,20 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+from newswatch.detectors.actors import ActorIndex, neutralise_titles
+from newswatch.detectors.base import Batch, Detector, DetectorOptions, Document
+from newswatch.detectors.classifier import FewShotModel
+from newswatch.detectors.frames import Frame, FrameReader, is_travel, told_as_history
+from newswatch.detectors.lexical import Guards
+from newswatch.detectors.lexicon import PhraseSet
+from newswatch.detectors.places import countries_in, country_of, is_country, nationality_in
+from newswatch.detectors.semantic import SemanticDetector
+from pydantic import Field
 
-from detectors.actors import ActorIndex, neutralise_titles
-from detectors.base import Batch, Detector, Document
-from detectors.classifier import FewShotModel
-from detectors.frames import Frame, FrameReader, is_travel, told_as_history
-from detectors.lexical import Guards
-from detectors.lexicon import PhraseSet
-from detectors.places import countries_in, country_of, is_country, nationality_in
-from detectors.semantic import SemanticDetector
-from newswatch.models import Decision
+from newswatch.models import Decision, Evidence
 from newswatch.passages import normalise_ws, sentences
 
 
@@ -169,45 +171,80 @@ def _why_central(
     return f"recurs: {n} sentences" if n >= recurs_at else "the headline is about the topic"
 
 
+def _opt(default: object, description: str, **bounds: float) -> Any:
+    return Field(default, description=description, **bounds)
+
+
+class HybridOptions(DetectorOptions):
+    """`detector_options.hybrid`; every option is optional (see docs/topics.md)."""
+
+    C: float = _opt(4.0, "Inverse regularisation of the few-shot classifier.", gt=0)
+    weight: float = _opt(
+        0.7, "Blend: weight of the classifier's P(topic) against example similarity.", ge=0, le=1
+    )
+    sim_low: float = _opt(0.2, "Example similarity mapped to 0 in the blend.")
+    sim_high: float = _opt(0.7, "Example similarity mapped to 1 in the blend.")
+    lead_bonus: float = _opt(0.2, "Added to a candidate sentence in the headline or lead.")
+    lead_sentences: int = _opt(3, "How many sentences (after the headline) are the lead.", ge=0)
+    central_count: int = _opt(
+        3, "Candidate sentences off the lead that make the event central.", ge=1
+    )
+    off_lead_floor: float = _opt(
+        0.7, "Scale of a passing mention (no candidate in the lead, few elsewhere).", ge=0, le=1
+    )
+    repeat_bonus: float = _opt(0.0, "Added per further candidate sentence.", ge=0)
+    max_repeat: int = _opt(3, "Cap on the candidates counted by repeat_bonus.", ge=0)
+    headline_centrality: bool = _opt(
+        False, "The headline's classifier score counts as centrality and lead weight."
+    )
+    frame_bonus: float = _opt(
+        0.0, "Added when an entity role does the event word (twice when a role meets a role).",
+        ge=0,
+    )  # fmt: skip
+    frame_penalty: float = _opt(0.0, "Subtracted when someone else does the event word.", ge=0)
+    story_frame_floor: float = _opt(
+        0.0,
+        "Minimum base score when the story's own role-holder travels abroad (counts as lead).",
+        ge=0,
+        le=1,
+    )
+    domestic_penalty: float = _opt(
+        0.0, "Subtracted when a role-holder travels only within their own country.", ge=0
+    )
+    central_any: list[str] = _opt(
+        [], "Phrases that, in the opening, make later sentences about the same parties central."
+    )
+    opening_sentences: int = _opt(
+        1, "Sentences after the headline read as the opening (for central_any).", ge=0
+    )
+    opening_floor: float = _opt(
+        0.0, "Minimum base score of a sentence central_any makes central.", ge=0, le=1
+    )
+
+
 class HybridDetector(Detector):
     kind = "hybrid"
     needs_passage_vectors = False
-    option_names = frozenset(
-        {
-            *("threshold", "C", "weight", "sim_low", "sim_high"),
-            *("lead_bonus", "lead_sentences", "central_count", "off_lead_floor"),
-            *("repeat_bonus", "max_repeat", "headline_centrality", "central_any"),
-            *("opening_sentences", "opening_floor"),
-            *("frame_bonus", "frame_penalty", "story_frame_floor", "domestic_penalty"),
-        }
-    )
+    Options = HybridOptions
+    opts: HybridOptions
 
     def __init__(self, topic, embedder) -> None:
         super().__init__(topic, embedder)
-        o = self.options
+        o = self.opts
         self.guards = Guards(topic)
-        self.fewshot = FewShotModel(topic, embedder, c=float(o.get("C", 4.0)))
+        self.fewshot = FewShotModel(topic, embedder, c=o.C)
         self.semantic = SemanticDetector(topic, embedder)
-        self.weight = float(o.get("weight", 0.7))
-        self.lead_bonus = float(o.get("lead_bonus", 0.2))
-        self.repeat_bonus = float(o.get("repeat_bonus", 0.0))
-        self.lead_sentences = int(o.get("lead_sentences", 3))
-        self.central_count = max(1, int(o.get("central_count", 3)))
-        self.off_lead_floor = float(o.get("off_lead_floor", 0.7))
-        self.max_repeat = int(o.get("max_repeat", 3))
-        self.sim_low = float(o.get("sim_low", 0.2))
-        self.sim_high = float(o.get("sim_high", 0.7))
-        self.threshold = float(o.get("threshold", topic.threshold))
-        # who does the event word (parse): + when an entity role does it, - when another agent
-        self.headline_centrality = bool(o.get("headline_centrality", False))
-        self.frame_bonus = float(o.get("frame_bonus", 0.0))
-        self.frame_penalty = float(o.get("frame_penalty", 0.0))
-        self.story_frame_floor = float(o.get("story_frame_floor", 0.0))
-        self.domestic_penalty = float(o.get("domestic_penalty", 0.0))
+        # options read in the hot path, kept as attributes
+        self.weight, self.lead_bonus, self.repeat_bonus = o.weight, o.lead_bonus, o.repeat_bonus
+        self.lead_sentences, self.central_count = o.lead_sentences, o.central_count
+        self.off_lead_floor, self.max_repeat = o.off_lead_floor, o.max_repeat
+        self.sim_low, self.sim_high = o.sim_low, o.sim_high
+        self.headline_centrality = o.headline_centrality
+        self.frame_bonus, self.frame_penalty = o.frame_bonus, o.frame_penalty
+        self.story_frame_floor, self.domestic_penalty = o.story_frame_floor, o.domestic_penalty
         # words that, in the opening, say the gated story is about the topic ("retaliation")
-        self.central_any = PhraseSet.of(o.get("central_any", []))
-        self.opening_sentences = int(o.get("opening_sentences", 1))
-        self.opening_floor = float(o.get("opening_floor", 0.0))
+        self.central_any = PhraseSet.of(o.central_any)
+        self.opening_sentences, self.opening_floor = o.opening_sentences, o.opening_floor
         roles = PhraseSet.of(a for aliases in topic.entities.values() for a in aliases)
         by_frame = self.frame_bonus or self.frame_penalty or self.story_frame_floor
         wanted = (by_frame or self.domestic_penalty) and roles
@@ -215,6 +252,12 @@ class HybridDetector(Detector):
 
     def gate(self, doc: Document) -> bool:
         return not self.guards.quick_reject(doc)
+
+    def key_words(self, sentence: str, actors: ActorIndex) -> tuple[str, ...]:
+        """The quoted sentence's words that made it a candidate: event phrases, role words,
+        and the names of the people it titles (bold in the alert)."""
+        names = [n for n in actors.titles if re.search(rf"\b{re.escape(n)}\b", sentence)]
+        return tuple(dict.fromkeys([*self.guards.key_words(sentence), *names]))
 
     def candidates(self, doc: Document) -> list[tuple[int, int, str, str]]:
         """(passage, sentence index in the document, sentence, sentence as judged).
@@ -387,19 +430,19 @@ class HybridDetector(Detector):
         return Decision(
             score=score,
             matched=score >= self.threshold,
-            evidence=sentence,
+            evidence=Evidence(
+                text=sentence,
+                passage=p,
+                judged=judged,
+                why=why,
+                agents=tuple(f"{f.trigger}: {f.agent or '?'}" for f in frames[k]) if frames else (),
+                highlights=self.key_words(sentence, actors),
+                classifier=round(float(prob[k]), 3),
+                base=round(float(base[k]), 3),
+                centrality=round(float(central[k]), 3),
+                candidates=len(cand),
+            ),
             detector=self.kind,
             example=self.semantic.anchors[int(which[k])],
             guard=self.guards.check(judged).describe(),
-            details={
-                "passage": p,
-                "sentence": sentence,
-                "judged": judged,
-                "agents": [f"{f.trigger}: {f.agent or '?'}" for f in frames[k]] if frames else [],
-                "classifier": round(float(prob[k]), 3),
-                "base": round(float(base[k]), 3),
-                "candidates": len(cand),
-                "centrality": round(float(central[k]), 3),
-                "why_central": why,
-            },
         )

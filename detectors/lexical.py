@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from detectors.actors import known_titles
-from detectors.base import Batch, Detector, Document
-from detectors.lexicon import PhraseSet
-from newswatch.config import Topic
-from newswatch.models import Decision
+from newswatch.detectors.actors import known_titles
+from newswatch.detectors.base import Batch, Detector, Document
+from newswatch.detectors.lexicon import PhraseSet
+
+from newswatch.models import Decision, Evidence
 from newswatch.passages import sentences
+from newswatch.schema import Topic
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,13 @@ class Guards:
         excluded = self.exclude.find(passage)
         return PassageCheck(not excluded, hit[0], hit[1], excluded)
 
+    def key_words(self, text: str) -> tuple[str, ...]:
+        """The words of `text`, as written, that the event phrases and entity roles match."""
+        words = [*self.require.matched(text)]
+        for role in self.roles.values():
+            words += role.matched(text)
+        return tuple(dict.fromkeys(words))
+
     def quick_reject(self, doc: Document) -> bool:
         """True when no passage can qualify: a cheap whole-text test before sentence checks."""
         text = f"{doc.title}\n{doc.text}"
@@ -107,10 +115,13 @@ class LexicalDetector(Detector):
                 return Decision(
                     1.0,
                     True,
-                    evidence=doc.passages[i],
+                    evidence=Evidence(
+                        doc.passages[i],
+                        passage=i,
+                        highlights=self.guards.key_words(doc.passages[i]),
+                    ),
                     detector=self.kind,
                     guard=c.describe(),
-                    details={"passage": i},
                 )
         vetoed = next((c for c in checks if c.excluded), None)
         guard = vetoed.describe() if vetoed else "require_any: no phrase found"

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from detectors.base import Detector
-from detectors.classifier import ClassifierDetector
-from detectors.hybrid import HybridDetector
-from detectors.lexical import LexicalDetector
-from detectors.semantic import SemanticDetector
+from newswatch.detectors.base import Detector
+from newswatch.detectors.classifier import ClassifierDetector
+from newswatch.detectors.hybrid import HybridDetector
+from newswatch.detectors.lexical import LexicalDetector
+from newswatch.detectors.semantic import SemanticDetector
 
 DETECTORS: dict[str, type[Detector]] = {
     SemanticDetector.kind: SemanticDetector,

@@ -9,8 +9,8 @@ every example also vetoes the passage.
 from __future__ import annotations
 
 import numpy as np
+from newswatch.detectors.base import Batch, Detector
 
-from detectors.base import Batch, Detector
 from newswatch.models import Decision
 
 
@@ -22,7 +22,6 @@ class SemanticDetector(Detector):
         self.anchors = (topic.description, *topic.examples)
         self.anchor_vecs = embedder.encode(list(self.anchors))
         self.counter_vecs = embedder.encode(list(topic.counter_examples))
-        self.threshold = float(self.options.get("threshold", topic.threshold))
 
     def passage_scores(self, vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per passage: best similarity to an anchor, and the index of that anchor."""

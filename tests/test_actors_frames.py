@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from detectors.actors import ActorIndex, neutralise_titles
-from detectors.frames import FrameReader
-from detectors.lexicon import PhraseSet
-from detectors.places import countries_in, country_of, is_country, nationality_in
+from newswatch.detectors.actors import ActorIndex, neutralise_titles
+from newswatch.detectors.frames import FrameReader
+from newswatch.detectors.lexicon import PhraseSet
+from newswatch.detectors.places import countries_in, country_of, is_country, nationality_in
 
 LEADERS = PhraseSet.of(["president*", "prime minister*", "chancellor*", "king", "leader"])
 VISIT_WORDS = PhraseSet.of(["visit*", "arriv*", "trip*", "talks", "meet"])

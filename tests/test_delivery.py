@@ -16,10 +16,11 @@ from datetime import timedelta
 
 import pytest
 
-from newswatch.config import Topic
+from newswatch.clock import utcnow
 from newswatch.delivery import deliver_pending
 from newswatch.notify.slack import SlackNotifier
-from newswatch.store import Store, utcnow
+from newswatch.schema import Topic
+from newswatch.store import Store
 
 TOPIC = Topic(
     id="leader-foreign-visit",
@@ -146,7 +147,7 @@ def test_digest_topic_sends_one_message_per_period(store, slack_server):
 CHILD = textwrap.dedent(
     """
     import sys
-    from newswatch.config import Topic
+    from newswatch.schema import Topic
     from newswatch.delivery import deliver_pending
     from newswatch.notify.slack import SlackNotifier
     from newswatch.store import Store

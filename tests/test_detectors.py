@@ -6,11 +6,12 @@ from dataclasses import replace
 
 import pytest
 from conftest import ROOT, shared_data
+from newswatch.detectors import registry
+from newswatch.detectors.base import Batch
 
-from detectors import registry
-from detectors.base import Batch
-from newswatch.config import Topic, load_topics
+from newswatch.config import load_topics
 from newswatch.embed import get_embedder
+from newswatch.schema import Topic
 from newswatch.scoring import TopicScorer
 
 PAYWALL = (
@@ -142,8 +143,8 @@ def test_leader_visit_fixture_matches_with_lead_evidence(scorer):
     doc, res = score_one(scorer, *VISIT_STORY)
     d = res["leader-foreign-visit"]
     assert d.matched, d
-    assert d.details["passage"] <= 1
-    assert "Boric" in d.evidence and "Subscribe" not in d.evidence
+    assert d.evidence.passage <= 1
+    assert "Boric" in d.evidence.text and "Subscribe" not in d.evidence.text
     assert d.example  # the closest topic example explains the match
     assert not res["sanctions"].matched
 
@@ -155,8 +156,12 @@ def test_seed_article_matches_with_story_evidence(scorer):
     doc, res = score_one(scorer, title, body)
     d = res["leader-foreign-visit"]
     assert d.matched, d
-    assert d.details["passage"] <= 2
-    assert "Kim" in d.evidence and "Subscribe" not in d.evidence and "Dear Reader" not in d.evidence
+    assert d.evidence.passage <= 2
+    assert (
+        "Kim" in d.evidence.text
+        and "Subscribe" not in d.evidence.text
+        and "Dear Reader" not in d.evidence.text
+    )
     # sanctions are background there (two late sentences): no sanctions alert
     assert not res["sanctions"].matched, res["sanctions"]
 
@@ -170,17 +175,17 @@ def test_a_visit_told_with_the_surname_only_matches_and_says_who(scorer):
     _, res = score_one(scorer, *SURNAME_VISIT)
     d = res["leader-foreign-visit"]
     assert d.matched, d
-    assert "official visit to Portugal" in d.evidence
-    assert d.details["judged"].startswith("President Lula")  # the model read the title
-    assert "arrived: President Lula" in d.details["agents"]
+    assert "official visit to Portugal" in d.evidence.text
+    assert d.evidence.judged.startswith("President Lula")  # the model read the title
+    assert "arrived: President Lula" in d.evidence.agents
 
 
 def test_a_visit_that_frames_the_story_matches_wherever_it_is_said(scorer):
     _, res = score_one(scorer, *STORY_FRAMED_VISIT)
     d = res["leader-foreign-visit"]
     assert d.matched, d
-    assert "state visit to Ghana" in d.evidence
-    assert d.details["why_central"].startswith("story frame")  # explain says why it counts
+    assert "state visit to Ghana" in d.evidence.text
+    assert d.evidence.why.startswith("story frame")  # explain says why it counts
     for story in (STORY_PAST_TRIP, STORY_HOME_TRIP):
         _, res = score_one(scorer, *story)
         assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
@@ -197,7 +202,7 @@ def test_a_leader_arriving_in_a_foreign_city_frames_the_story(scorer):
     late = "Ruto, who arrived in {} on Sunday, is due to meet officials on Tuesday."
     _, res = score_one(scorer, title, opening + late.format("Kampala"))
     d = res["leader-foreign-visit"]
-    assert d.matched and d.details["why_central"].startswith("story frame"), d
+    assert d.matched and d.evidence.why.startswith("story frame"), d
     _, res = score_one(scorer, title, opening + late.format("Mombasa"))  # at home
     assert not res["leader-foreign-visit"].matched, res["leader-foreign-visit"]
     # a trip recalled as a noun ("his successful trip to ...") is no frame
@@ -215,7 +220,7 @@ def test_a_visit_here_is_abroad_when_the_opening_names_another_country(scorer):
     )
     _, res = score_one(scorer, *abroad)
     d = res["leader-foreign-visit"]
-    assert d.matched and d.details["why_central"].startswith("story frame"), d
+    assert d.matched and d.evidence.why.startswith("story frame"), d
     home = (
         abroad[0],
         abroad[1].replace("in Lima, Peruvian", "in Hamburg, West German"),
@@ -238,7 +243,7 @@ def test_a_leader_named_without_a_title_is_known_from_the_topic_file(scorer):
         "years, state media said.",
     )
     d = res["leader-foreign-visit"]
-    assert d.matched and "President Putin" in d.details["judged"], d  # read with the title
+    assert d.matched and "President Putin" in d.evidence.judged, d  # read with the title
     _, res = score_one(
         scorer,
         "Putin visits troops in Kursk",
@@ -280,15 +285,15 @@ def test_state_sanctions_match(scorer):
     _, res = score_one(scorer, *STATE_SANCTIONS)
     d = res["sanctions"]
     assert d.matched, d
-    assert "sanctions" in d.guard and "Belarus" in d.evidence
+    assert "sanctions" in d.guard and "Belarus" in d.evidence.text
 
 
 def test_sanctions_named_once_match_when_the_opening_is_about_retaliation(scorer):
     _, res = score_one(scorer, *RETALIATION_STORY)
     d = res["sanctions"]
-    assert d.matched and d.details["centrality"] == 1.0, d
-    assert "decision on the sanctions" in d.evidence
-    assert d.details["why_central"] == "the opening says retaliation, retaliatory"
+    assert d.matched and d.evidence.centrality == 1.0, d
+    assert "decision on the sanctions" in d.evidence.text
+    assert d.evidence.why == "the opening says retaliation, retaliatory"
     _, res = score_one(scorer, *PASSING_SANCTIONS)
     assert not res["sanctions"].matched, res["sanctions"]
 
@@ -303,8 +308,8 @@ def test_a_tariff_story_matches_on_its_own_sanctions_not_on_another_countrys(sco
     )
     _, res = score_one(scorer, title, opening + own)
     d = res["sanctions"]
-    assert d.matched and d.evidence == own, d
-    assert d.details["why_central"] == "the opening says tariffs"
+    assert d.matched and d.evidence.text == own, d
+    assert d.evidence.why == "the opening says tariffs"
     other = "Separately, European Union ministers agreed to extend sanctions on Russia."
     background = (
         "Officials said the dispute could spread to energy, where Washington has already "
@@ -313,7 +318,7 @@ def test_a_tariff_story_matches_on_its_own_sanctions_not_on_another_countrys(sco
     for late in (other, background):  # another country's sanctions; sanctions as background
         _, res = score_one(scorer, title, opening + late)
         d = res["sanctions"]
-        assert not d.matched and d.details["why_central"].startswith("passing mention"), d
+        assert not d.matched and d.evidence.why.startswith("passing mention"), d
 
 
 def test_welfare_sanctions_do_not_match_and_asset_freezes_do(scorer):
@@ -350,7 +355,7 @@ def test_every_kind_separates_event_from_look_alike(topics, kind):
     scorer = TopicScorer([topic], get_embedder())
     docs = scorer.documents([("pos", *STATE_SANCTIONS), ("neg", *SPORT_SANCTIONS)])
     pos, neg = (r["sanctions"] for r in scorer.score(docs))
-    assert pos.detector == kind and pos.evidence
+    assert pos.detector == kind and pos.evidence.text
     assert pos.score > neg.score
     if kind != "semantic":  # cosine alone cannot tell sport from state sanctions
         assert pos.matched and not neg.matched
@@ -366,7 +371,7 @@ def test_several_detectors_must_all_match(topics):
     assert registry.build("lexical", strict, scorer.embedder).detect(batch)[0].matched is False
     res = scorer.score(docs)[0]
     assert res["sanctions"].matched
-    assert set(res["sanctions"].details["scores"]) == {"hybrid", "lexical"}
+    assert {k for k, _ in res["sanctions"].scores} == {"hybrid", "lexical"}
     assert not res["strict"].matched and "Belarus" in res["strict"].guard
 
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from newswatch.config import NetworkSettings
 from newswatch.http import Fetcher, FetchError, UnsafeURLError, decode_text, parse_retry_after
+from newswatch.schema import NetworkSettings
 from newswatch.urls import canonical_url, check_public_url
 
 if TYPE_CHECKING:

@@ -31,7 +31,7 @@ def _alerts(slack_server, topic: str) -> list[dict]:
 
 
 def test_visit_alerts_once_sport_never_second_pass_silent(site, slack_env, tmp_path):
-    from flows.monitor import monitor_pass
+    from newswatch.flows.monitor import monitor_pass
 
     visit = visit_article()
     feed = serve(site, [visit, SPORT])
@@ -67,7 +67,7 @@ def test_visit_alerts_once_sport_never_second_pass_silent(site, slack_env, tmp_p
 
 
 def test_broken_feeds_are_reported_and_others_still_deliver(site, slack_env, tmp_path):
-    from flows.monitor import monitor_pass
+    from newswatch.flows.monitor import monitor_pass
 
     release = threading.Event()
 
@@ -121,8 +121,9 @@ def _wire_copies() -> list[dict]:
 def test_one_wire_story_from_three_outlets_is_one_alert_and_two_threaded_followups(
     site, slack_env, tmp_path, monkeypatch, prefetch
 ):
-    from flows.monitor import monitor_pass
-    from newswatch import pipeline
+    from newswatch.flows.monitor import monitor_pass
+
+    from newswatch.pass_ import fetch as pipeline
 
     # one article per chunk, so the story spans chunks (and, with prefetch, chunk k+1 is
     # fetched while chunk k is scored): the outcome must not depend on either
@@ -155,7 +156,7 @@ def test_one_wire_story_from_three_outlets_is_one_alert_and_two_threaded_followu
 
 
 def test_a_source_that_keeps_failing_raises_one_notice_then_one_recovery(site, slack_env, tmp_path):
-    from flows.monitor import monitor_pass
+    from newswatch.flows.monitor import monitor_pass
 
     state = {"up": False}
     good = serve(site, [visit_article()])
@@ -202,7 +203,8 @@ def test_an_updated_article_is_rescored_but_alerts_only_when_its_match_changes(
     site, slack_env, tmp_path
 ):
     """Same canonical article reached again (an /amp/ copy with rel=canonical), text changed."""
-    from flows.monitor import monitor_pass
+    from newswatch.flows.monitor import monitor_pass
+
     from newswatch.demo import page_html, rss
 
     visit = visit_article()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from newswatch.config import SourceConfig
-from newswatch.pipeline import shard_sources
+from newswatch.pass_.poll import shard_sources
+from newswatch.schema import SourceConfig
 
 SOURCES = [SourceConfig(name=f"Source {i}", url=f"https://example{i}.org/feed") for i in range(40)]
 

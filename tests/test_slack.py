@@ -13,7 +13,6 @@ import pytest
 from slack_server import SlackServer, slack_server_fixture  # noqa: F401  (fixture)
 from test_blocks import GOLDEN, kim_alert, with_article, with_match
 
-from newswatch.config import SlackSettings
 from newswatch.notify import (
     DeliveryError,
     FanoutNotifier,
@@ -28,6 +27,7 @@ from newswatch.notify import (
     notice_message,
 )
 from newswatch.notify.slack import Throttle
+from newswatch.schema import SlackSettings
 
 
 def make_notifier(server: SlackServer, **kwargs) -> SlackNotifier:

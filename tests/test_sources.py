@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from newswatch.config import NetworkSettings, SourceConfig
 from newswatch.http import Fetcher, FetchError
+from newswatch.schema import NetworkSettings, SourceConfig
 from newswatch.sources import SOURCE_KINDS, SourceError
 from newswatch.sources.feed import parse_feed
 from newswatch.sources.page import discover_links, looks_like_article

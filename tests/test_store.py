@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from newswatch.models import Article
-from newswatch.store import SCHEMA_VERSION, Store, process_token
+from newswatch.store import Store, process_token
+from newswatch.store.tables import SCHEMA_VERSION
 
 
 def _article(url: str, text: str = "Body text.", source: str = "Wire") -> Article:

@@ -13,10 +13,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from newswatch import pipeline
-from newswatch.config import NetworkSettings
+from newswatch.extract_pool import ExtractionPool
 from newswatch.http import Fetcher
 from newswatch.models import Article, FeedItem
+from newswatch.pass_ import fetch as pipeline
+from newswatch.schema import NetworkSettings
 from newswatch.store import Store
 
 
@@ -66,10 +67,14 @@ def test_process_pool_extraction_equals_thread_extraction(site):
     ]
     items.append(FeedItem(url=site.url("/missing.html"), source="Wire", summary="Feed text."))
     net = NetworkSettings(allow_private_addresses=True, respect_robots_txt=False, retries=0)
-    with Fetcher(net) as fetcher:
-        pooled = pipeline.fetch_articles(items, fetcher, 100, max_workers=4)
-        inline = [pipeline.fetch_article(it, fetcher, 100) for it in items]
-    assert pipeline._EXTRACT_POOL is not None
+    pool = ExtractionPool(workers=2)
+    try:
+        with Fetcher(net) as fetcher:
+            pooled = pipeline.fetch_articles(items, fetcher, 100, max_workers=4, pool=pool)
+            inline = [pipeline.fetch_article(it, fetcher, 100) for it in items]
+        assert pool.started  # the batch really went through worker processes
+    finally:
+        pool.shutdown()
     strip = [(replace(a, fetched_at=None), p) for a, p in pooled]
     assert strip == [(replace(a, fetched_at=None), p) for a, p in inline]
     assert pooled[0][0].title == "Summit opens in Geneva" and pooled[-1][1]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from newswatch.config import ConfigError, load_config, load_topics
+from newswatch.config import load_config, load_topics
+from newswatch.schema import ConfigError
 
 GOOD = """
 topics:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from newswatch.config import Config
-from newswatch.pipeline import since_to_datetime
+from newswatch.clock import since_to_datetime
 from newswatch.runtime import scorer_for
+from newswatch.schema import Config
 from newswatch.store import Store
 
 

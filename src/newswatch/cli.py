@@ -18,7 +18,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 
-from newswatch.config import Config, ConfigError, load_config  # noqa: E402
+from newswatch.config import load_config  # noqa: E402
+from newswatch.schema import Config, ConfigError  # noqa: E402
 
 app = typer.Typer(
     add_completion=False,
@@ -76,7 +77,7 @@ def run(
     """Run ONE monitoring pass as a Prefect flow, then print its summary."""
     cfg = _load(config_dir)
     _check_shard(cfg, shard)
-    from flows.monitor import monitor_pass
+    from newswatch.flows.monitor import monitor_pass
 
     summary = monitor_pass(
         config_dir=str(cfg.config_dir),
@@ -87,7 +88,7 @@ def run(
 
 
 def _check_shard(cfg: Config, shard: str | None) -> None:
-    from newswatch.pipeline import shard_sources
+    from newswatch.pass_.poll import shard_sources
 
     try:
         shard_sources(cfg.sources, shard)

@@ -14,11 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newswatch.config import Topic
+from newswatch.clock import utcnow
 from newswatch.models import Alert, Article, Match
 from newswatch.notify.base import DeliveryError, Notifier
 from newswatch.notify.blocks import alert_message, digest_id, digest_message, notice_message
-from newswatch.store import OutboxRow, Store, process_token, utcnow
+from newswatch.schema import Topic
+from newswatch.store import OutboxRow, Store, process_token
 
 
 @dataclass

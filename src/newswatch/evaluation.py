@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from newswatch.config import Config
+from newswatch.schema import Config
 from newswatch.scoring_cli import score_batches
 
 

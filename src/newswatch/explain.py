@@ -7,9 +7,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.panel import Panel
 
-from newswatch.config import Config
 from newswatch.models import FeedItem
 from newswatch.runtime import scorer_for
+from newswatch.schema import Config
 
 
 def load_for_explain(
@@ -49,20 +49,22 @@ def explain_article(config: Config, title: str, text: str, console: Console) -> 
         ]
         if d.guard:
             lines.append(f"guard: {d.guard}")
-        if d.evidence:
-            lines.append(f"passage: {d.evidence}")
-        judged = d.details.get("judged")
-        if judged and judged != d.details.get("sentence"):
-            lines.append(f"read as: {judged}")
-        if d.details.get("agents"):
-            lines.append("who does it: " + "; ".join(d.details["agents"]))
-        if d.details.get("why_central"):
-            lines.append(f"centrality {d.details['centrality']:.2f}: {d.details['why_central']}")
+        ev = d.evidence
+        if ev.text:
+            lines.append(f"passage: {ev.text}")
+        if ev.judged and ev.judged != ev.text:
+            lines.append(f"read as: {ev.judged}")
+        if ev.agents:
+            lines.append("who does it: " + "; ".join(ev.agents))
+        if ev.why:
+            centrality = f"centrality {ev.centrality:.2f}: " if ev.centrality is not None else ""
+            lines.append(centrality + ev.why)
+        if ev.highlights:
+            lines.append("key words: " + ", ".join(ev.highlights))
         if d.example:
             lines.append(f"closest example: {d.example}")
-        scores = d.details.get("scores")
-        if scores and len(scores) > 1:
-            lines.append("per detector: " + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
+        if len(d.scores) > 1:
+            lines.append("per detector: " + ", ".join(f"{k} {v:.3f}" for k, v in d.scores))
         console.print(
             Panel("\n".join(lines), title=f"{topic.id}: {verdict}", expand=False), highlight=False
         )

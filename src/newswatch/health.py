@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from newswatch.config import HealthSettings
-from newswatch.store import Store, utcnow
+from newswatch.clock import utcnow
+from newswatch.schema import HealthSettings
+from newswatch.store import Store
 
 
 def broken_reason(state: dict, health: HealthSettings) -> str | None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from newswatch.config import Config
 from newswatch.health import broken_reason
+from newswatch.schema import Config
 from newswatch.store import Store
 
 

@@ -24,7 +24,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
-from newswatch.config import NetworkSettings
+from newswatch.schema import NetworkSettings
 from newswatch.urls import FetchError, UnsafeURLError, check_public_url
 
 __all__ = ["FetchError", "FetchResult", "Fetcher", "HTTPStatusError", "UnsafeURLError"]

@@ -6,7 +6,7 @@ these plain frozen dataclasses keep stages decoupled and cheap to build.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -37,16 +37,32 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """Why a detector decided as it did: what to quote, and what in it counted."""
+
+    text: str = ""  # the sentence (or passage) quoted in the alert
+    passage: int | None = None  # index of the passage it came from (0 = title + lead)
+    judged: str = ""  # the sentence as the model read it (known names titled)
+    why: str = ""  # what made it count, in the analyst's words
+    agents: tuple[str, ...] = ()  # "arrived: President Lula": who does the event word
+    highlights: tuple[str, ...] = ()  # words of `text` that matched the topic (bold in alerts)
+    classifier: float | None = None  # P(topic) of the judged sentence
+    base: float | None = None  # blended score before centrality
+    centrality: float | None = None
+    candidates: int = 0  # sentences that passed the gate
+
+
+@dataclass(frozen=True)
 class Decision:
     """A detector's verdict on one (topic, article) pair, with its reason."""
 
     score: float
     matched: bool
-    evidence: str = ""
+    evidence: Evidence = Evidence()
     detector: str = ""
     example: str = ""  # the topic example closest to the evidence, if any
     guard: str = ""  # which lexical guard fired, if any ("require_any: ..." / "exclude_any: ...")
-    details: dict = field(default_factory=dict, compare=False, hash=False)
+    scores: tuple[tuple[str, float], ...] = ()  # every listed kind's score, when several
 
 
 @dataclass(frozen=True)

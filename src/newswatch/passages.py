@@ -74,3 +74,65 @@ def split_passages(
     if current:
         passages.append(" ".join(current))
     return tuple(passages[:max_passages]) or ((title,) if title else ("",))
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]{3,}")
+_COMMON = frozenset(
+    {
+        "that",
+        "this",
+        "with",
+        "from",
+        "have",
+        "been",
+        "were",
+        "will",
+        "would",
+        "said",
+        "says",
+        "their",
+        "there",
+        "they",
+        "them",
+        "than",
+        "into",
+        "over",
+        "after",
+        "about",
+        "also",
+        "more",
+        "most",
+        "other",
+        "some",
+        "such",
+        "which",
+        "while",
+        "when",
+        "where",
+        "what",
+        "last",
+        "first",
+        "year",
+        "years",
+        "week",
+        "today",
+        "could",
+        "should",
+        "being",
+        "does",
+        "done",
+        "made",
+        "make",
+    }
+)
+
+
+def shared_terms(text: str, example: str, limit: int = 6) -> tuple[str, ...]:
+    """Content words of `text`, as written, that the topic example also uses: what a
+    similarity-based detector found alike (bold in alerts)."""
+    wanted = {w.lower() for w in _WORD.findall(example)} - _COMMON
+    out: dict[str, None] = {}
+    for w in _WORD.findall(text):
+        if w.lower() in wanted:
+            out.setdefault(w, None)
+    return tuple(out)[:limit]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newswatch.pipeline import PassStats
+from newswatch.pass_.stats import PassStats
 
 
 def pass_markdown(stats: PassStats) -> str:

@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import threading
 
-from newswatch.config import Config, Topic
 from newswatch.embed import Embedder, get_embedder
+from newswatch.extract_pool import ExtractionPool
+from newswatch.schema import Config, Topic
 
 _LOCK = threading.Lock()
+# one extraction pool per process, like the model: a served deployment reuses it every pass
+EXTRACTION_POOL = ExtractionPool()
 _SCORERS: dict[tuple[str, str], object] = {}
 
 

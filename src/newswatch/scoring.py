@@ -10,7 +10,7 @@ Combination rule when a topic lists several detectors: every listed detector
 must match (logical AND, so each extra kind can only veto, never add an alert).
 The reported score, evidence and example are the first listed detector's; if a
 later detector vetoes, its guard (or "vetoed by <kind>") is reported, and every
-kind's score is kept in `details["scores"]`.
+kind's score is kept in `Decision.scores`.
 """
 
 from __future__ import annotations
@@ -20,26 +20,25 @@ from dataclasses import replace
 
 import numpy as np
 
-from detectors import registry
-from detectors.base import Batch, Detector, Document
-from newswatch.config import Topic
+from newswatch.detectors import registry
+from newswatch.detectors.base import Batch, Detector, Document
 from newswatch.embed import Embedder
 from newswatch.models import Decision
 from newswatch.passages import split_passages
+from newswatch.schema import Topic
 
 
 def combine(decisions: Sequence[Decision]) -> Decision:
     """AND over detectors; the first one explains (see module docstring)."""
     first = decisions[0]
-    scores = {d.detector: round(d.score, 4) for d in decisions}
-    details = {**first.details, "scores": scores}
+    scores = tuple((d.detector, round(d.score, 4)) for d in decisions)
     if len(decisions) == 1:
-        return replace(first, details=details)
+        return replace(first, scores=scores)
     veto = next((d for d in decisions if not d.matched), None)
     if veto is None:
-        return replace(first, details=details)
+        return replace(first, scores=scores)
     guard = veto.guard or f"vetoed by {veto.detector}"
-    return replace(first, matched=False, guard=guard, details=details)
+    return replace(first, matched=False, guard=guard, scores=scores)
 
 
 class TopicScorer:

@@ -11,13 +11,17 @@ from collections.abc import Iterator, Sequence
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from newswatch.config import Config
 from newswatch.models import Decision
 from newswatch.runtime import scorer_for
+from newswatch.schema import Config
 
 
 def decision_json(d: Decision) -> dict:
-    out = {"score": round(float(d.score), 4), "matched": bool(d.matched), "evidence": d.evidence}
+    out = {
+        "score": round(float(d.score), 4),
+        "matched": bool(d.matched),
+        "evidence": d.evidence.text,
+    }
     if d.guard:
         out["guard"] = d.guard
     return out

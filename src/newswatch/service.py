@@ -12,7 +12,7 @@ import signal
 from datetime import timedelta
 from pathlib import Path
 
-from newswatch.config import Config
+from newswatch.schema import Config
 
 PASS_DEPLOYMENT = "newswatch-pass"
 HEALTH_DEPLOYMENT = "newswatch-source-health"
@@ -38,8 +38,8 @@ def serve(config: Config, shard: str | None = None) -> None:
     from prefect import serve as prefect_serve
     from prefect.deployments.runner import EntrypointType
 
-    from flows.health import source_health_report
-    from flows.monitor import monitor_pass
+    from newswatch.flows.health import source_health_report
+    from newswatch.flows.monitor import monitor_pass
 
     config_dir = str(Path(config.config_dir).resolve())
     suffix = f"-shard-{shard.replace('/', 'of')}" if shard else ""

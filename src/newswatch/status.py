@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from newswatch.config import Config
 from newswatch.health import broken_reason
+from newswatch.schema import Config
 from newswatch.store import Store
 
 

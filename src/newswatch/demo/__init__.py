@@ -21,7 +21,8 @@ from pathlib import Path
 import yaml
 from rich.console import Console
 
-from newswatch.config import resolve_config_dir
+from newswatch.config import load_config, resolve_config_dir
+from newswatch.pass_ import run_pass
 
 HERE = Path(__file__).parent
 PAYWALL = (
@@ -151,8 +152,6 @@ def write_demo_config(workdir: Path, base_url: str, topics_from: Path) -> Path:
 
 def run_demo(console: Console, keep: bool = False, config_dir: Path | None = None) -> dict:
     """Serve, run one real pass, print alerts; returns the pass summary."""
-    from flows.monitor import monitor_pass
-
     topics_from = resolve_config_dir(config_dir)
     articles = demo_articles()
     server = _Server(articles)
@@ -163,7 +162,7 @@ def run_demo(console: Console, keep: bool = False, config_dir: Path | None = Non
             f"[bold]newswatch demo[/]: {len(articles)} sample articles served at "
             f"{server.base_url}/feed.xml; store {workdir / 'demo.db'}\n"
         )
-        summary = monitor_pass(config_dir=str(cfg))
+        summary = run_pass(load_config(cfg)).as_dict()
         console.print(
             f"\n[bold]demo pass[/]: {summary['new_articles']} new articles, "
             f"{summary['matches']} matches, {summary['alerts_queued']} alerts "

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 
-from newswatch.config import SlackSettings
 from newswatch.notify.base import (
     Delivery,
     DeliveryError,
@@ -29,6 +28,7 @@ from newswatch.notify.jsonl import JsonlNotifier
 from newswatch.notify.slack import SlackNotifier
 from newswatch.notify.stdout import StdoutNotifier
 from newswatch.notify.webhook import WebhookNotifier
+from newswatch.schema import SlackSettings
 
 __all__ = [
     "Delivery",

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from newswatch.config import SourceConfig
 from newswatch.http import Fetcher, FetchError, FetchResult
 from newswatch.models import FeedItem
+from newswatch.schema import SourceConfig
 from newswatch.urls import UnsafeURLError, URLProblem
 
 

@@ -1,0 +1,83 @@
+"""Store a chunk's articles into stories and queue one outbox row per new match."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from newswatch.clock import utcnow
+from newswatch.models import Article, Decision
+from newswatch.pass_.analyse import Analysed
+from newswatch.pass_.stats import PassStats
+from newswatch.schema import Config, Topic
+from newswatch.store import Store
+from newswatch.stories import StoryIndex
+
+
+def alert_payload(topic: Topic, article: Article, decision: Decision) -> dict:
+    return {
+        "topic_name": topic.name,
+        "title": article.title,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "source": article.source,
+        "published": article.published.isoformat() if article.published else None,
+        "score": round(float(decision.score), 4),
+        "evidence": decision.evidence.text,
+        "detector": decision.detector,
+        "example": decision.example,
+        "highlight": list(decision.evidence.highlights),
+        "extraction": article.extraction,
+    }
+
+
+def record_and_enqueue(
+    analysed: Sequence[Analysed],
+    topics: Sequence[Topic],
+    store: Store,
+    config: Config,
+    stats: PassStats,
+) -> None:
+    """Store articles into stories and write one outbox row per new (topic, article) match."""
+    st = config.settings.stories
+    urls, stories, matrix = store.recent_embeddings(utcnow() - timedelta(hours=st.window_hours))
+    index = StoryIndex(urls, stories, matrix, st.similarity)
+    known = store.get_articles([a.article.canonical_url for a in analysed])
+    by_id = {t.id: t for t in topics}
+    default_channel = config.settings.slack.default_channel
+    rows = []
+    for item in analysed:
+        prior = known.get(item.article.canonical_url)
+        if prior is not None:
+            story_id = prior.story_id
+        else:
+            story_id, _ = index.assign(item.article.canonical_url, item.vector)
+        rows.append((item.article, story_id, item.vector))
+    outcomes = store.upsert_articles(rows)
+    for item, (art, story_id, _vec), outcome in zip(analysed, rows, outcomes, strict=True):
+        if outcome == "new":
+            stats.new_articles += 1
+        elif outcome == "updated":
+            stats.updated_articles += 1
+        else:
+            continue  # unchanged, or a concurrent pass stored it first: it owns the alerts
+        for topic_id, decision in item.decisions.items():
+            if not decision.matched:
+                continue
+            stats.matches += 1
+            topic = by_id[topic_id]
+            queued = store.enqueue_alert(
+                topic_id=topic_id,
+                story_id=story_id,
+                article_url=art.canonical_url,
+                channel=topic.channel or default_channel,
+                delivery=topic.delivery,
+                score=float(decision.score),
+                payload=alert_payload(topic, art, decision),
+            )
+            if queued is None:
+                continue
+            if queued[1] == "lead":
+                stats.alerts_queued += 1
+            else:
+                stats.followups_queued += 1

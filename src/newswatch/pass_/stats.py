@@ -1,0 +1,102 @@
+"""What a pass did: counts and stage timings for the summary, the store and Prefect."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newswatch.delivery import DeliveryReport
+    from newswatch.pass_.poll import SourcePoll
+
+_STATS_LOCK = threading.Lock()
+
+
+@dataclass
+class SourceTally:
+    """Articles a source gave this pass, and how many fell back to the feed summary."""
+
+    articles: int = 0
+    fallbacks: int = 0
+
+
+@dataclass
+class PassStats:
+    """What a pass did, for the closing summary, the pass record and the Prefect artifact."""
+
+    sources_polled: int = 0
+    sources_failed: list[tuple[str, str]] = field(default_factory=list)
+    sources_not_modified: int = 0
+    items_listed: int = 0
+    new_articles: int = 0
+    updated_articles: int = 0
+    extraction_fallbacks: int = 0
+    fetch_failures: int = 0
+    passages_embedded: int = 0
+    matches: int = 0
+    alerts_queued: int = 0
+    followups_queued: int = 0
+    alerts_sent: int = 0
+    alerts_pending: int = 0
+    alerts_held: int = 0  # waiting for their topic's digest period
+    delivery_problem: str = ""
+    notices: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    # stage time spent in the background, beside other stages (not part of the pass's sum)
+    overlapped: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, stage: str, beside: bool = False):
+        """Add the block's time to `stage`; `beside`: it runs in another thread, beside the
+        stages on the pass's path, so it goes to `overlapped`, not into their sum."""
+        into = self.overlapped if beside else self.timings
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            with _STATS_LOCK:
+                into[stage] = into.get(stage, 0.0) + time.perf_counter() - t0
+
+    def take_polls(self, polls: Sequence[SourcePoll]) -> None:
+        self.sources_polled = len(polls)
+        for p in polls:
+            if p.error:
+                self.sources_failed.append((p.source.name, p.error))
+            self.items_listed += len(p.items)
+            self.sources_not_modified += int(p.not_modified)
+
+    def take_delivery(self, report: DeliveryReport) -> None:
+        """Fold the outbox delivery into the pass summary (one line when something is stuck)."""
+        self.alerts_sent = report.sent
+        self.alerts_pending = report.pending
+        self.alerts_held = report.held
+        if report.pending or report.failed:
+            failed = f", {report.failed} failed permanently" if report.failed else ""
+            self.delivery_problem = (
+                f"{report.pending} alert(s) queued for the next pass{failed}: {report.problem}"
+            )
+
+    def as_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["sources_failed"] = [list(x) for x in self.sources_failed]
+        d["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
+        d["overlapped"] = {k: round(v, 3) for k, v in self.overlapped.items()}
+        return d
+
+    def summary_line(self) -> str:
+        failed = len(self.sources_failed)
+        line = (
+            f"sources polled: {self.sources_polled} ({failed} failed), "
+            f"new articles: {self.new_articles}, matches: {self.matches}, "
+            f"alerts: {self.alerts_queued} new + {self.followups_queued} follow-ups, "
+            f"delivered: {self.alerts_sent}"
+        )
+        if self.alerts_pending:
+            line += f", queued for retry: {self.alerts_pending}"
+        if self.alerts_held:
+            line += f", held for digest: {self.alerts_held}"
+        return line

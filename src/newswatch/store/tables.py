@@ -1,0 +1,112 @@
+"""The store's tables: one definition for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = 1
+
+metadata = MetaData()
+
+schema_info = Table(
+    "schema_info",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("canonical_url", String(2048), primary_key=True),
+    Column("url", String(2048), nullable=False),
+    Column("source", String(255), nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("text", Text, nullable=False, default=""),
+    Column("text_hash", String(64), nullable=False),
+    Column("published", DateTime(timezone=True)),
+    Column("language", String(16)),
+    Column("extraction", String(16), nullable=False, default="page"),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("story_id", String(64), nullable=False, index=True),
+    Column("embedding", LargeBinary),
+)
+
+seen_urls = Table(
+    "seen_urls",
+    metadata,
+    Column("url", String(2048), primary_key=True),
+    Column("canonical_url", String(2048), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+)
+
+story_alerts = Table(
+    "story_alerts",
+    metadata,
+    Column("topic_id", String(128), primary_key=True),
+    Column("story_id", String(64), primary_key=True),
+    Column("lead_alert_id", String(64), nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("topic_id", String(128), nullable=False, index=True),
+    Column("story_id", String(64), nullable=False),
+    Column("article_url", String(2048), nullable=False),
+    Column("kind", String(16), nullable=False),  # lead | followup
+    Column("lead_alert_id", String(64)),
+    Column("channel", String(255), nullable=False),
+    Column("delivery", String(16), nullable=False, default="immediate"),
+    Column("status", String(16), nullable=False, index=True),  # pending|sending|sent|failed
+    Column("score", Float, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("claimed_by", String(255)),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("slack_channel", String(64)),
+    Column("slack_ts", String(64)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+)
+
+source_state = Table(
+    "source_state",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_attempt", DateTime(timezone=True)),
+    Column("last_success", DateTime(timezone=True)),
+    Column("last_new_item_at", DateTime(timezone=True)),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("items_last_poll", Integer, nullable=False, default=0),
+    Column("articles_total", Integer, nullable=False, default=0),
+    Column("extraction_failures", Integer, nullable=False, default=0),
+    Column("broken", Boolean, nullable=False, default=False),
+)
+
+passes = Table(
+    "passes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("summary", JSON),
+)
