@@ -91,3 +91,30 @@ class Alert:
     thread_ts: str | None = None  # set when this alert is a follow-up in a story's thread
     other_sources: tuple[str, ...] = ()
     highlight: tuple[str, ...] = ()  # words of the evidence that match the topic, shown in bold
+
+
+@dataclass(frozen=True)
+class Label:
+    """An analyst's verdict on one (topic, article): what `train` learns from.
+
+    `value` is 1 (relevant) or 0 (not relevant); borderline items are never stored.
+    The latest label of a person wins; different people may disagree.
+    """
+
+    topic_id: str
+    article_key: str  # canonical URL, or the id an imported file gives
+    value: int
+    source: str  # "slack" | "cli" | "file"
+    who: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LabelledText:
+    """A label joined with the article text it judges: one training row."""
+
+    topic_id: str
+    article_key: str
+    title: str
+    text: str
+    value: int
