@@ -8,6 +8,7 @@ a Slack-Web-API-compatible server on loopback. Nothing is mocked.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 
 import pytest
@@ -56,6 +57,13 @@ def test_visit_alerts_once_sport_never_second_pass_silent(site, slack_env, tmp_p
     assert "Kim" in text and ("Russia" in text or "Moscow" in text)
     # the evidence is the story, not the paywall / donation boilerplate
     assert "free articles" not in text and "Subscribe" not in text
+    # the quoted evidence bolds the words the detector matched: the event word and the leader
+    quote = next(
+        b["text"]["text"] for b in alert["blocks"] if b.get("text", {}).get("text", "")[:2] == "> "
+    )
+    bold = {w.lower() for w in re.findall(r"\*([^*]+)\*", quote)}
+    assert bold & {"visit", "visits", "attend", "trip"}, quote
+    assert any("kim" in w for w in bold), quote
     assert not any(SPORT["title"] in str(m) for m in slack_env.messages)
     assert first["alerts_sent"] == len(slack_env.messages)
 

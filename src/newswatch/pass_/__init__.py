@@ -31,6 +31,7 @@ from newswatch.pass_.poll import (
     poll_sources,
     record_source_health,
     shard_sources,
+    tally_polls,
 )
 from newswatch.pass_.stats import PassStats, SourceTally
 from newswatch.runtime import EXTRACTION_POOL, embedder_for, scorer_for
@@ -77,7 +78,7 @@ def run_pass(
         with stats.timed("poll"):
             sources = shard_sources(config.sources, shard)
             polls = stages.poll(sources, fetcher, store, config.settings.network.max_workers)
-        stats.take_polls(polls)
+        tally_polls(stats, polls)
         for name, error in stats.sources_failed:
             logger.warning("source %s failed: %s", name, error)
         with stats.timed("store"):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from newswatch.health import health_notices
 from newswatch.http import Fetcher
 from newswatch.models import FeedItem
-from newswatch.pass_.stats import SourceTally
+from newswatch.pass_.stats import PassStats, SourceTally
 from newswatch.schema import Config, SourceConfig
 from newswatch.sources import SOURCE_KINDS
 from newswatch.store import Store
@@ -25,6 +25,16 @@ class SourcePoll:
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
+
+
+def tally_polls(stats: PassStats, polls: Sequence[SourcePoll]) -> None:
+    """Fold the polls into the pass summary."""
+    stats.sources_polled = len(polls)
+    for p in polls:
+        if p.error:
+            stats.sources_failed.append((p.source.name, p.error))
+        stats.items_listed += len(p.items)
+        stats.sources_not_modified += int(p.not_modified)
 
 
 def shard_sources(sources: Sequence[SourceConfig], shard: str | None) -> list[SourceConfig]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from newswatch.delivery import DeliveryReport
-    from newswatch.pass_.poll import SourcePoll
 
 _STATS_LOCK = threading.Lock()
 
@@ -60,14 +58,6 @@ class PassStats:
         finally:
             with _STATS_LOCK:
                 into[stage] = into.get(stage, 0.0) + time.perf_counter() - t0
-
-    def take_polls(self, polls: Sequence[SourcePoll]) -> None:
-        self.sources_polled = len(polls)
-        for p in polls:
-            if p.error:
-                self.sources_failed.append((p.source.name, p.error))
-            self.items_listed += len(p.items)
-            self.sources_not_modified += int(p.not_modified)
 
     def take_delivery(self, report: DeliveryReport) -> None:
         """Fold the outbox delivery into the pass summary (one line when something is stuck)."""
