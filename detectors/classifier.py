@@ -9,10 +9,10 @@ vectors takes milliseconds, so nothing is cached.
 from __future__ import annotations
 
 import numpy as np
-from newswatch.detectors.base import Batch, Detector, DetectorOptions
 from pydantic import Field
 from sklearn.linear_model import LogisticRegression
 
+from newswatch.detectors.base import Batch, Detector, DetectorOptions
 from newswatch.embed import Embedder
 from newswatch.models import Decision
 from newswatch.schema import Topic

@@ -59,6 +59,8 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from pydantic import Field
+
 from newswatch.detectors.actors import ActorIndex, neutralise_titles
 from newswatch.detectors.base import Batch, Detector, DetectorOptions, Document
 from newswatch.detectors.classifier import FewShotModel
@@ -67,8 +69,6 @@ from newswatch.detectors.lexical import Guards
 from newswatch.detectors.lexicon import PhraseSet
 from newswatch.detectors.places import countries_in, country_of, is_country, nationality_in
 from newswatch.detectors.semantic import SemanticDetector
-from pydantic import Field
-
 from newswatch.models import Decision, Evidence
 from newswatch.passages import normalise_ws, sentences
 

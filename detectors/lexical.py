@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from newswatch.detectors.actors import known_titles
 from newswatch.detectors.base import Batch, Detector, Document
 from newswatch.detectors.lexicon import PhraseSet
-
 from newswatch.models import Decision, Evidence
 from newswatch.passages import sentences
 from newswatch.schema import Topic

@@ -9,8 +9,8 @@ every example also vetoes the passage.
 from __future__ import annotations
 
 import numpy as np
-from newswatch.detectors.base import Batch, Detector
 
+from newswatch.detectors.base import Batch, Detector
 from newswatch.models import Decision
 
 

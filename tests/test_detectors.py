@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 from conftest import ROOT, shared_data
-from newswatch.detectors import registry
-from newswatch.detectors.base import Batch
 
 from newswatch.config import load_topics
+from newswatch.detectors import registry
+from newswatch.detectors.base import Batch
 from newswatch.embed import get_embedder
 from newswatch.schema import Topic
 from newswatch.scoring import TopicScorer

@@ -130,7 +130,6 @@ def test_one_wire_story_from_three_outlets_is_one_alert_and_two_threaded_followu
     site, slack_env, tmp_path, monkeypatch, prefetch
 ):
     from newswatch.flows.monitor import monitor_pass
-
     from newswatch.pass_ import fetch as pipeline
 
     # one article per chunk, so the story spans chunks (and, with prefetch, chunk k+1 is
@@ -211,9 +210,8 @@ def test_an_updated_article_is_rescored_but_alerts_only_when_its_match_changes(
     site, slack_env, tmp_path
 ):
     """Same canonical article reached again (an /amp/ copy with rel=canonical), text changed."""
-    from newswatch.flows.monitor import monitor_pass
-
     from newswatch.demo import page_html, rss
+    from newswatch.flows.monitor import monitor_pass
 
     visit = visit_article()
     budget = {
