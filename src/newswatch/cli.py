@@ -81,7 +81,7 @@ def check(config_dir: ConfigDir = None) -> None:
     store = check_store(cfg)
     findings = [store, check_slack(cfg), check_prefect()]
     for f in findings:
-        (out if f.ok else err).print(f.line, markup=False, highlight=False)
+        (out if f.ok else err).print(f.line, markup=False, highlight=False, soft_wrap=True)
     if not store.ok:
         raise typer.Exit(2)
     if not all(f.ok for f in findings):

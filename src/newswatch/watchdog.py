@@ -9,6 +9,7 @@ within twice the interval.
 
 from __future__ import annotations
 
+import contextvars
 import sys
 import threading
 from collections.abc import Callable
@@ -79,13 +80,14 @@ class Watchdog(threading.Thread):
         self.stopping = threading.Event()
         self.started_at = datetime.now(UTC)
         self.warned_for: datetime | None = None
+        self._context = contextvars.copy_context()
 
     def stop(self) -> None:
         self.stopping.set()
 
     def run(self) -> None:
-        try:
-            self._run()
+        try:  # in the creator's context: Prefect's settings (the API URL) live in contextvars
+            self._context.run(self._run)
         except Exception as exc:  # the watchdog must never take the service down
             self.out(f"watchdog stopped: {type(exc).__name__}: {exc}")
 
@@ -144,7 +146,8 @@ class Watchdog(threading.Thread):
         )
         return runs[0].expected_start_time if runs else None
 
-    def _last_start(self, client, dep_id) -> datetime | None:  # noqa: ANN001
+    def _last_start(self, client, dep_id) -> tuple[datetime | None, bool]:  # noqa: ANN001
+        """(when the latest pass started or, if later, ended; whether it is still running)."""
         from prefect.client.schemas.filters import (
             DeploymentFilter,
             DeploymentFilterId,
@@ -159,12 +162,19 @@ class Watchdog(threading.Thread):
             sort=FlowRunSort.START_TIME_DESC,
             limit=1,
         )
-        return runs[0].start_time if runs else None
+        if not runs:
+            return None, False
+        run = runs[0]
+        last = max(t for t in (run.start_time, run.end_time) if t is not None)
+        return last, bool(run.state and run.state.is_running())
 
     def _check_overdue(self, client, dep_id, nxt: datetime | None) -> None:  # noqa: ANN001
         if self.interval is None:
             return
-        last = self._last_start(client, dep_id)
+        last, running = self._last_start(client, dep_id)
+        if running:  # a long pass holds the next one back (concurrency 1): not a stall;
+            # and the clock restarts when it ends
+            return
         since = max(self.started_at, last) if last else self.started_at
         silent = datetime.now(UTC) - since
         if silent <= 2 * self.interval or self.warned_for == since:
@@ -173,8 +183,8 @@ class Watchdog(threading.Thread):
         minutes = silent.total_seconds() / 60
         planned = f"the next run Prefect has is due {_when(nxt)}" if nxt else "none is scheduled"
         self.out(
-            f"WARNING: no scheduled pass has started for {minutes:.1f} min, more than twice "
-            f"the {self.interval.total_seconds() / 60:g}-min schedule; {planned}. Is the "
-            "Prefect scheduler running (prefect server start, not --no-services), and is "
+            f"WARNING: no pass is running and none has started for {minutes:.1f} min, more "
+            f"than twice the {self.interval.total_seconds() / 60:g}-min schedule; {planned}. "
+            "Is the Prefect scheduler running (prefect server start, not --no-services), and is "
             "this process the one serving the deployment?"
         )
