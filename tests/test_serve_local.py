@@ -7,6 +7,7 @@ leave no process behind on SIGTERM, nor when it is killed -9.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -173,3 +174,41 @@ def test_serve_without_prefect_api_runs_on_schedule_and_leaves_nothing(
         if (m.get("metadata") or {}).get("event_type") == "newswatch_alert"
     ]
     assert len(alerts) == 1, slack_server.messages
+
+
+def test_the_local_prefect_server_dies_with_serve_even_on_kill_9(site, slack_server, tmp_path):
+    from newswatch.store import Store
+
+    cfg, db = _config(tmp_path, site, slack_server)
+    store = Store(f"sqlite:///{db}")  # a pass just ran: nothing is due, no flow run starts
+    store.finish_pass(store.start_pass(), {})
+    store.close()
+    log = tmp_path / "serve.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen(
+            [NEWSWATCH, "serve", "--config-dir", str(cfg)],
+            env=_serve_env(tmp_path, slack_server),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        ui = _wait_for(
+            lambda: re.search(r"Prefect UI: http://127\.0\.0\.1:(\d+)", log.read_text()),
+            180,
+            "the Prefect UI address",
+            proc,
+            log,
+        )
+        port = int(ui.group(1))
+        assert _server_pids(port)
+        assert "runs now" not in log.read_text()  # not due: the first run is the scheduled one
+        proc.kill()  # SIGKILL: no handler of ours runs
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while _server_pids(port) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not _server_pids(port), "the Prefect server outlived a killed serve"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)

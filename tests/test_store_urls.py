@@ -158,6 +158,8 @@ class _Proxy:
             dst.shutdown(socket.SHUT_WR)
 
     def cut(self) -> None:
+        with contextlib.suppress(OSError):  # wakes the blocked accept(); close alone does not
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         with self.lock:
             for c in self.conns:

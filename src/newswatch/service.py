@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from newswatch.schema import Config
-from newswatch.watchdog import Watchdog, pass_is_due, say, schedule_interval
+from newswatch.watchdog import Watchdog, drop_missed_runs, pass_is_due, say, schedule_interval
 
 PASS_DEPLOYMENT = "newswatch-pass"
 HEALTH_DEPLOYMENT = "newswatch-source-health"
@@ -118,11 +118,13 @@ def _serve(config: Config, shard: str | None, run_now: bool, *, own_server: bool
     reason = "--run-now" if run_now else None
     if reason is None and pass_is_due(config, interval):
         reason = "a pass is due at start-up"
-    watchdog = Watchdog(f"newswatch-pass/{pass_dep.name}", interval, run_now=reason)
+    name = f"newswatch-pass/{pass_dep.name}"
+    if own_server and (missed := drop_missed_runs(name)):
+        say(f"dropped {missed} scheduled run(s) missed while newswatch was not running")
+    watchdog = Watchdog(name, interval, run_now=reason)
     watchdog.start()
     try:
-        # our own server stops with us: pausing the schedules first would only make the
-        # next start resume paused deployments
-        prefect_serve(*deployments, limit=2, pause_on_shutdown=not own_server)
+        # pausing on shutdown deletes the future scheduled runs; serving again un-pauses
+        prefect_serve(*deployments, limit=2)
     finally:
         watchdog.stop()

@@ -55,6 +55,38 @@ def pass_is_due(config: Config, interval: timedelta | None) -> bool:
     return interval is not None and datetime.now(UTC) - started >= interval
 
 
+def drop_missed_runs(deployment: str) -> int:
+    """Delete the deployment's scheduled runs whose time passed while nothing served them
+    (after a crash or kill -9 of serve): the runner would otherwise run them back to back.
+    The due-at-start pass stands in for all of them. Returns how many were dropped."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterExpectedStartTime,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    with get_client(sync_client=True) as client:
+        try:
+            dep = client.read_deployment_by_name(deployment)
+        except Exception:  # first start: no such deployment yet
+            return 0
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[dep.id])),
+            flow_run_filter=FlowRunFilter(
+                expected_start_time=FlowRunFilterExpectedStartTime(before_=datetime.now(UTC)),
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])),
+            ),
+        )
+        for run in runs:
+            client.delete_flow_run(run.id)
+        return len(runs)
+
+
 def _when(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
