@@ -250,7 +250,7 @@ def backtest(
     """Re-score stored articles with the current topics; show what would alert and what changed."""
     from newswatch.backtest import run_backtest
 
-    cfg = _load(config_dir)
+    cfg = _load_with_store(config_dir)
     run_backtest(cfg, since, out)
 
 
@@ -259,7 +259,7 @@ def sources(config_dir: ConfigDir = None) -> None:
     """List the configured sources with their health (last success, failures, items)."""
     from newswatch.status import print_sources
 
-    cfg = _load(config_dir)
+    cfg = _load_with_store(config_dir)
     print_sources(cfg, out)
 
 
@@ -320,7 +320,7 @@ def health(config_dir: ConfigDir = None) -> None:
     from newswatch.health_report import health_report_text
     from newswatch.store import Store
 
-    cfg = _load(config_dir)
+    cfg = _load_with_store(config_dir)
     store = Store(cfg.settings.store.url)
     try:
         out.print(health_report_text(cfg, store), highlight=False)
