@@ -55,14 +55,37 @@ def _load(config_dir: Path | None) -> Config:
         raise typer.Exit(2) from None
 
 
+def _load_with_store(config_dir: Path | None) -> Config:
+    """The config, then the store opened once: a bad store URL is one line and exit 2,
+    before any Prefect server, model load or source poll."""
+    from newswatch.setup_check import check_store
+
+    cfg = _load(config_dir)
+    finding = check_store(cfg)
+    if not finding.ok:
+        err.print(finding.line, markup=False, highlight=False)
+        raise typer.Exit(2)
+    return cfg
+
+
 @app.command()
 def check(config_dir: ConfigDir = None) -> None:
-    """Validate settings, sources and topics; print every problem with its file and field."""
+    """Validate config, connect to the store, test the Slack token, show the Prefect API."""
+    from newswatch.setup_check import check_prefect, check_slack, check_store
+
     cfg = _load(config_dir)
     out.print(
         f"config OK: {cfg.config_dir} — {len(cfg.sources)} sources, {len(cfg.topics)} topics "
-        f"({', '.join(t.id for t in cfg.topics)}), store {cfg.settings.store.url}"
+        f"({', '.join(t.id for t in cfg.topics)})"
     )
+    store = check_store(cfg)
+    findings = [store, check_slack(cfg), check_prefect()]
+    for f in findings:
+        (out if f.ok else err).print(f.line, markup=False, highlight=False, soft_wrap=True)
+    if not store.ok:
+        raise typer.Exit(2)
+    if not all(f.ok for f in findings):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -75,15 +98,20 @@ def run(
     ] = None,
 ) -> None:
     """Run ONE monitoring pass as a Prefect flow, then print its summary."""
-    cfg = _load(config_dir)
+    cfg = _load_with_store(config_dir)
     _check_shard(cfg, shard)
     from newswatch.flows.monitor import monitor_pass
+    from newswatch.store import StoreUnavailable
 
-    summary = monitor_pass(
-        config_dir=str(cfg.config_dir),
-        shard=shard,
-        alerts_jsonl=str(alerts_jsonl) if alerts_jsonl else None,
-    )
+    try:
+        summary = monitor_pass(
+            config_dir=str(cfg.config_dir),
+            shard=shard,
+            alerts_jsonl=str(alerts_jsonl) if alerts_jsonl else None,
+        )
+    except StoreUnavailable as exc:  # the database went away mid-pass
+        err.print(f"pass ended early: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
     _print_summary(summary)
 
 
@@ -222,7 +250,7 @@ def backtest(
     """Re-score stored articles with the current topics; show what would alert and what changed."""
     from newswatch.backtest import run_backtest
 
-    cfg = _load(config_dir)
+    cfg = _load_with_store(config_dir)
     run_backtest(cfg, since, out)
 
 
@@ -231,7 +259,7 @@ def sources(config_dir: ConfigDir = None) -> None:
     """List the configured sources with their health (last success, failures, items)."""
     from newswatch.status import print_sources
 
-    cfg = _load(config_dir)
+    cfg = _load_with_store(config_dir)
     print_sources(cfg, out)
 
 
@@ -240,7 +268,7 @@ def status(config_dir: ConfigDir = None) -> None:
     """The last passes, the pending outbox and source health."""
     from newswatch.status import print_status
 
-    cfg = _load(config_dir)
+    cfg = _load_with_store(config_dir)
     print_status(cfg, out)
 
 
@@ -248,15 +276,26 @@ def status(config_dir: ConfigDir = None) -> None:
 def serve(
     config_dir: ConfigDir = None,
     shard: Shard = None,
+    run_now: Annotated[
+        bool, typer.Option("--run-now", help="Run one pass at once, then keep the schedule.")
+    ] = False,
 ) -> None:
-    """Serve the pass on the schedule from settings.yaml (Ctrl-C / SIGTERM stops cleanly)."""
+    """Serve the pass on the schedule from settings.yaml (Ctrl-C / SIGTERM stops cleanly).
+
+    Without PREFECT_API_URL it starts a local Prefect server (scheduler and UI) and
+    stops it again on exit."""
+    from newswatch.local_prefect import ServerStartError
     from newswatch.service import schedule_kwargs
     from newswatch.service import serve as serve_deployments
 
-    cfg = _load(config_dir)
+    cfg = _load_with_store(config_dir)
     _check_shard(cfg, shard)
     err.print(f"serving newswatch: {schedule_kwargs(cfg)}; Ctrl-C to stop")
-    serve_deployments(cfg, shard=shard)
+    try:
+        serve_deployments(cfg, shard=shard, run_now=run_now)
+    except ServerStartError as exc:
+        err.print(str(exc), markup=False, highlight=False)
+        raise typer.Exit(1) from None
     err.print("newswatch serve stopped")
 
 
@@ -281,7 +320,7 @@ def health(config_dir: ConfigDir = None) -> None:
     from newswatch.health_report import health_report_text
     from newswatch.store import Store
 
-    cfg = _load(config_dir)
+    cfg = _load_with_store(config_dir)
     store = Store(cfg.settings.store.url)
     try:
         out.print(health_report_text(cfg, store), highlight=False)

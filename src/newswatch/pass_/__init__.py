@@ -37,6 +37,7 @@ from newswatch.pass_.stats import PassStats, SourceTally
 from newswatch.runtime import EXTRACTION_POOL, embedder_for, scorer_for
 from newswatch.schema import Config
 from newswatch.store import Store
+from newswatch.store.errors import is_store_error, unavailable
 from newswatch.urls import canonical_url
 
 __all__ = ["PassStats", "Stages", "run_pass"]
@@ -108,6 +109,10 @@ def run_pass(
         logger.info(stats.summary_line())
         store.finish_pass(pass_id, stats.as_dict())
         return stats
+    except Exception as exc:
+        if is_store_error(exc):  # the database went away: one clear reason, the outbox
+            raise unavailable(exc, config.settings.store.url) from exc  # keeps what's queued
+        raise
     finally:
         fetcher.close()
         store.close()

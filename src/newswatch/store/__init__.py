@@ -12,6 +12,7 @@ several workers and crashes stay correct:
 from __future__ import annotations
 
 from newswatch.store.articles import ArticleStore, StoredArticle
+from newswatch.store.errors import StoreUnavailable, describe_store_error
 from newswatch.store.leases import process_token
 from newswatch.store.outbox import OutboxRow, OutboxStore
 from newswatch.store.sources import SourceStore
@@ -21,4 +22,11 @@ class Store(ArticleStore, OutboxStore, SourceStore):
     """All persistent state of newswatch behind one small API."""
 
 
-__all__ = ["OutboxRow", "Store", "StoredArticle", "process_token"]
+__all__ = [
+    "OutboxRow",
+    "Store",
+    "StoreUnavailable",
+    "StoredArticle",
+    "describe_store_error",
+    "process_token",
+]

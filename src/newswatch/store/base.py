@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ from sqlalchemy import Table, create_engine, insert, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from newswatch.store.errors import is_store_error, unavailable
 from newswatch.store.tables import SCHEMA_VERSION, metadata, schema_info
 
 IN_CHUNK = 500  # keys per IN (...) query: well under every driver's parameter limit
@@ -42,6 +44,15 @@ def in_chunks(
         yield from conn.execute(query(unique[i : i + IN_CHUNK]))
 
 
+def _with_driver(url: str) -> str:
+    """`postgresql://` means psycopg 3 (SQLAlchemy 2.1's default too); say so explicitly so
+    the URL works the same on SQLAlchemy 2.0, whose default was psycopg2."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain) :]
+    return url
+
+
 class StoreBase:
     """Engine set-up and schema; the parts (articles, outbox, sources) share it."""
 
@@ -50,7 +61,18 @@ class StoreBase:
     is_postgres: bool
 
     def __init__(self, url: str, *, create: bool = True):
+        """Open (and by default migrate) the store; any connection problem is `StoreUnavailable`."""
         self.url = url
+        try:
+            self._open(url, create)
+        except Exception as exc:
+            if not (is_store_error(exc) or isinstance(exc, OSError)):
+                raise
+            with contextlib.suppress(Exception):
+                self.engine.dispose()
+            raise unavailable(exc, url) from exc
+
+    def _open(self, url: str, create: bool) -> None:
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         kwargs: dict = {"future": True}
@@ -58,7 +80,7 @@ class StoreBase:
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         else:
             kwargs["pool_pre_ping"] = True
-        self.engine: Engine = create_engine(url, **kwargs)
+        self.engine: Engine = create_engine(_with_driver(url), **kwargs)
         self.is_postgres = self.engine.dialect.name == "postgresql"
         if self.engine.dialect.name == "sqlite":
             from sqlalchemy import event
