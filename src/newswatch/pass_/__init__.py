@@ -100,10 +100,18 @@ def run_pass(
             default_channel = config.settings.slack.default_channel
             for problem in send_notices(notifier, default_channel, stats.notices):
                 logger.warning(problem)
-            report = stages.deliver(store, notifier, config.topics)
+            report = stages.deliver(
+                store,
+                notifier,
+                config.topics,
+                default_channel=default_channel,
+                expire_after_days=config.settings.slack.expire_after_days,
+            )
         stats.take_delivery(report)
         if stats.delivery_problem:
             logger.warning(stats.delivery_problem)
+        for text in report.unsent_notices:  # Slack could not take them: the log carries them
+            logger.warning("newswatch notice: %s", text)
         logger.info(stats.summary_line())
         store.finish_pass(pass_id, stats.as_dict())
         return stats

@@ -43,7 +43,13 @@ class PassStats:
     alerts_sent: int = 0
     alerts_pending: int = 0
     alerts_held: int = 0  # waiting for their topic's digest period
+    alerts_failed: int = 0
+    alerts_expired: int = 0
+    alerts_reduced: int = 0  # sent as plain text after Slack rejected the rich form
     delivery_problem: str = ""
+    delivery_errors: dict[str, int] = field(default_factory=dict)  # error in channel -> alerts
+    delivery_faults: list[str] = field(default_factory=list)  # what the operator must fix
+    delivery_blocked: bool = False  # nothing delivered because of a fixable fault
     notices: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     # stage time spent in the background, beside other stages (not part of the pass's sum)
@@ -74,11 +80,22 @@ class PassStats:
         self.alerts_sent = report.sent
         self.alerts_pending = report.pending
         self.alerts_held = report.held
-        if report.pending or report.failed:
+        self.alerts_failed = report.failed
+        self.alerts_expired = report.expired
+        self.alerts_reduced = report.reduced
+        self.delivery_errors = dict(report.errors)
+        self.delivery_faults = list(report.faults)
+        self.delivery_blocked = report.blocked_by_fix
+        self.notices = [*self.notices, *report.notices]
+        if report.pending or report.failed or report.expired or report.reduced:
             failed = f", {report.failed} failed permanently" if report.failed else ""
+            expired = f", {report.expired} expired" if report.expired else ""
             self.delivery_problem = (
-                f"{report.pending} alert(s) queued for the next pass{failed}: {report.problem}"
+                f"{report.pending} alert(s) queued for the next pass{failed}{expired}: "
+                f"{report.problem}"
             )
+            if report.faults:
+                self.delivery_problem += " — to fix: " + "; ".join(report.faults)
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)

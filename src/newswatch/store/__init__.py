@@ -12,12 +12,13 @@ several workers and crashes stay correct:
 from __future__ import annotations
 
 from newswatch.store.articles import ArticleStore, StoredArticle
+from newswatch.store.faults import FaultStore
 from newswatch.store.leases import process_token
 from newswatch.store.outbox import OutboxRow, OutboxStore
 from newswatch.store.sources import SourceStore
 
 
-class Store(ArticleStore, OutboxStore, SourceStore):
+class Store(ArticleStore, OutboxStore, SourceStore, FaultStore):
     """All persistent state of newswatch behind one small API."""
 
 
