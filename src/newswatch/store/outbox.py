@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.engine import Connection, Engine
 
 from newswatch.clock import utcnow
 from newswatch.keys import alert_id
@@ -57,6 +60,16 @@ def _row_to_outbox(r) -> OutboxRow:
 EXPIRED_UNKNOWN = "expired (send interrupted, not known to be posted)"
 
 
+@contextmanager
+def _joined(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    """The caller's connection (its transaction commits), else a transaction of our own."""
+    if conn is not None:
+        yield conn
+        return
+    with engine.begin() as own:
+        yield own
+
+
 def _claimed_by(token: str | None):
     return alerts.c.claimed_by.is_(None) if token is None else alerts.c.claimed_by == token
 
@@ -72,16 +85,18 @@ class OutboxStore(StoreBase):
         delivery: str,
         score: float,
         payload: dict,
+        conn: Connection | None = None,
     ) -> tuple[str, str] | None:
         """Write an alert to the outbox before anything is sent.
 
         Returns (alert id, kind) where kind is 'lead' for the first alert of a
         (topic, story) and 'followup' after; None when this article already has
         an alert for the topic (a re-run, a concurrent pass, an updated page).
+        With `conn` it joins the caller's transaction (see `Store.transaction`).
         """
         aid = alert_id(topic_id, story_id, article_url)
         now = utcnow()
-        with self.engine.begin() as conn:
+        with _joined(self.engine, conn) as conn:
             if conn.execute(select(alerts.c.id).where(alerts.c.id == aid)).first():
                 return None
             kind, lead = "lead", None

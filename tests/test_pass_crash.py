@@ -1,0 +1,58 @@
+"""A pass killed at its worst moment loses no alert and sends none twice.
+
+A real child process runs the pass (no Prefect: `run_pass`) and dies with
+`os._exit` via the NEWSWATCH_TEST_CRASH_AT hook after the chunk's articles were
+written and before their alerts were queued; the next pass, in this process,
+must alert the story exactly once. Real site, model, SQLite and Slack server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from newsroom import SPORT, serve, visit_article, write_config
+
+from newswatch.config import load_config
+from newswatch.pass_ import run_pass
+
+CHILD = (
+    "import sys\nfrom newswatch.config import load_config\nfrom newswatch.pass_ import run_pass\n"
+)
+CHILD += "run_pass(load_config(sys.argv[1]))\n"
+
+
+def _visit_alerts(server) -> list[dict]:
+    return [
+        m
+        for m in server.messages
+        if (m.get("metadata") or {}).get("event_payload", {}).get("topic") == "leader-foreign-visit"
+    ]
+
+
+def test_killed_between_article_write_and_enqueue_next_pass_alerts_exactly_once(
+    site, slack_server, tmp_path, monkeypatch, embedder
+):
+    feed = serve(site, [visit_article(), SPORT])
+    cfg = write_config(
+        tmp_path / "config",
+        store_url=f"sqlite:///{tmp_path / 'nw.db'}",
+        sources=[{"name": "Loopback Wire", "url": feed, "kind": "feed"}],
+        slack_api_url=slack_server.api_url,
+    )
+    monkeypatch.setenv("NEWSWATCH_TEST_SLACK_TOKEN", slack_server.token)
+    env = {**os.environ, "NEWSWATCH_TEST_CRASH_AT": "after-articles"}
+    child = subprocess.run(
+        [sys.executable, "-c", CHILD, str(cfg)], env=env, timeout=300, capture_output=True
+    )
+    assert child.returncode == 86, child.stderr.decode()[-2000:]
+    assert slack_server.messages == []
+
+    stats = run_pass(load_config(cfg))
+    assert stats.new_articles == 2  # the dead pass's articles did not count as known
+    assert len(_visit_alerts(slack_server)) == 1
+
+    again = run_pass(load_config(cfg))
+    assert again.new_articles == 0 and again.alerts_queued == 0
+    assert len(_visit_alerts(slack_server)) == 1
