@@ -59,6 +59,11 @@ def _load(config_dir: Path | None) -> Config:
 def check(config_dir: ConfigDir = None) -> None:
     """Validate settings, sources and topics; print every problem with its file and field."""
     cfg = _load(config_dir)
+    if not cfg.topics:
+        err.print(
+            "[yellow]warning[/]: no enabled topic: a pass polls the sources but fetches, scores "
+            "and marks nothing (so topics added later still see those articles)"
+        )
     out.print(
         f"config OK: {cfg.config_dir} — {len(cfg.sources)} sources, {len(cfg.topics)} topics "
         f"({', '.join(t.id for t in cfg.topics)}), store {cfg.settings.store.url}"
@@ -78,6 +83,9 @@ def run(
     cfg = _load(config_dir)
     _check_shard(cfg, shard)
     from newswatch.flows.monitor import monitor_pass
+    from newswatch.status import store_label
+
+    err.print(f"store: {store_label(cfg.settings.store.url)}", highlight=False)
 
     summary = monitor_pass(
         config_dir=str(cfg.config_dir),
@@ -273,6 +281,43 @@ def deploy(
     )
     code = subprocess.run([sys.executable, "-m", "prefect", "deploy", "--all"], check=False)
     raise typer.Exit(code.returncode)
+
+
+outbox_app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="List undelivered alerts (pending, failed, expired) with reasons; `retry` re-queues.",
+)
+app.add_typer(outbox_app, name="outbox")
+Topic = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--topic", help="Only this topic id."),
+]
+
+
+@outbox_app.callback()
+def outbox(ctx: typer.Context, config_dir: ConfigDir = None, topic: Topic = None) -> None:
+    """List undelivered alerts (pending, failed, expired) with their reasons."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from newswatch.outbox_cli import print_outbox
+
+    print_outbox(_load(config_dir), out, topic=topic)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    config_dir: ConfigDir = None,
+    topic: Topic = None,
+    id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--id", help="Only this alert (id or its first characters)."),
+    ] = None,
+) -> None:
+    """Put failed and expired alerts back in the queue for the next pass."""
+    from newswatch.outbox_cli import retry_outbox
+
+    retry_outbox(_load(config_dir), out, topic=topic, alert_id=id)
 
 
 @app.command()

@@ -53,7 +53,18 @@ def print_sources(config: Config, console: Console) -> None:
         store.close()
 
 
+def store_label(url: str) -> str:
+    """The store a command uses, password hidden: printed so two setups never diverge unseen."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
 def print_status(config: Config, console: Console) -> None:
+    console.print(f"store: {store_label(config.settings.store.url)}", highlight=False)
     store = Store(config.settings.store.url)
     try:
         table = Table(title="last passes")
@@ -82,7 +93,13 @@ def print_status(config: Config, console: Console) -> None:
         counts = store.outbox_counts()
         pending = counts.get("pending", 0) + counts.get("sending", 0)
         sent, failed = counts.get("sent", 0), counts.get("failed", 0)
-        console.print(f"outbox: {pending} pending, {sent} sent, {failed} failed")
+        expired = counts.get("expired", 0)
+        console.print(
+            f"outbox: {pending} pending, {sent} sent, {failed} failed, {expired} expired"
+            + (" (`newswatch outbox` lists them with reasons)" if pending or failed else "")
+        )
+        for text in store.open_faults().values():
+            console.print(f"  [yellow]to fix[/]: {text}", highlight=False)
         console.print(sources_table(config, store))
     finally:
         store.close()

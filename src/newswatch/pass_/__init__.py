@@ -82,6 +82,10 @@ def run_pass(
             logger.warning("source %s failed: %s", name, error)
         with stats.timed("store"):
             items = new_items(polls, store)
+        if not config.topics:
+            # Nothing would judge them: leave them unseen so topics added later see them.
+            logger.warning("no enabled topic: %d new item(s) left for a later pass", len(items))
+            items = []
         per_source: dict[str, SourceTally] = {}
         seen: dict[str, str] = {}
         ahead = fetch_stage.PREFETCH if prefetch is None else prefetch
