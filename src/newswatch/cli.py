@@ -87,11 +87,18 @@ def run(
 
     err.print(f"store: {store_label(cfg.settings.store.url)}", highlight=False)
 
-    summary = monitor_pass(
-        config_dir=str(cfg.config_dir),
-        shard=shard,
-        alerts_jsonl=str(alerts_jsonl) if alerts_jsonl else None,
-    )
+    from newswatch.pass_.stats import DeliveryBlocked
+
+    try:
+        summary = monitor_pass(
+            config_dir=str(cfg.config_dir),
+            shard=shard,
+            alerts_jsonl=str(alerts_jsonl) if alerts_jsonl else None,
+        )
+    except DeliveryBlocked as exc:  # the flow run is Failed; the pass itself was recorded
+        _print_summary(exc.summary)
+        err.print(f"[bold red]delivery blocked[/]: {exc}", highlight=False)
+        raise typer.Exit(1) from None
     _print_summary(summary)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.table import Table
 
 from newswatch.schema import Config
 from newswatch.store import Store
@@ -22,22 +21,17 @@ def print_outbox(config: Config, console: Console, topic: str | None = None) -> 
     if not rows:
         console.print("outbox: nothing pending, failed or expired")
         return 0
-    table = Table(title=f"outbox: {len(rows)} undelivered alert(s)")
-    for col in ("id", "status", "topic", "channel", "queued", "tries", "title", "reason"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        status = "unknown (look-up first)" if r.status == "sending" else r.status
-        table.add_row(
-            r.id[:12],
-            status,
-            r.topic_id,
-            r.channel,
-            r.created_at.strftime("%Y-%m-%d %H:%M"),
-            str(r.attempts),
-            str(r.payload.get("title", ""))[:60],
-            r.last_error or "",
+    console.print(f"outbox: {len(rows)} undelivered alert(s)")
+    for r in rows:  # one block per alert: long reasons stay whole and greppable
+        status = "unknown (looked up before any resend)" if r.status == "sending" else r.status
+        console.print(
+            f"[bold]{status}[/] {r.id[:12]}  {r.topic_id} -> {r.channel}  "
+            f"queued {r.created_at:%Y-%m-%d %H:%M} UTC, {r.attempts} tries",
+            highlight=False,
         )
-    console.print(table)
+        console.print(f"  {str(r.payload.get('title', ''))[:100]}", highlight=False, markup=False)
+        if r.last_error:
+            console.print(f"  reason: {r.last_error}", highlight=False, markup=False)
     for text in faults.values():
         console.print(f"[yellow]to fix[/]: {text}", highlight=False)
     if any(r.status in ("failed", "expired") for r in rows):

@@ -117,3 +117,17 @@ class PassStats:
         if self.alerts_held:
             line += f", held for digest: {self.alerts_held}"
         return line
+
+
+class DeliveryBlocked(Exception):
+    """Nothing could be delivered because of a fault only the operator can fix.
+
+    Raised by the Prefect flow after the pass is recorded, so the flow run ends
+    Failed (Prefect's notifications and UI show it); `summary` is the pass summary.
+    """
+
+    def __init__(self, summary: dict):
+        self.summary = summary
+        faults = "; ".join(summary.get("delivery_faults") or []) or "see the pass summary"
+        queued = summary.get("alerts_pending", 0)
+        super().__init__(f"nothing delivered, {queued} alert(s) queued: fix {faults}")
