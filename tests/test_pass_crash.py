@@ -56,3 +56,31 @@ def test_killed_between_article_write_and_enqueue_next_pass_alerts_exactly_once(
     again = run_pass(load_config(cfg))
     assert again.new_articles == 0 and again.alerts_queued == 0
     assert len(_visit_alerts(slack_server)) == 1
+
+
+def test_a_header_trickling_source_does_not_hold_the_pass_and_others_deliver(
+    site, slack_server, tmp_path, monkeypatch, embedder
+):
+    import time
+
+    from test_http import TricklingServer
+
+    trickler = TricklingServer(interval=0.5)
+    feed = serve(site, [visit_article()])
+    cfg = write_config(
+        tmp_path / "config",
+        store_url="sqlite:///nw.db",
+        sources=[{"name": "Trickle", "url": trickler.url}, {"name": "Wire", "url": feed}],
+        slack_api_url=slack_server.api_url,
+    )
+    monkeypatch.setenv("NEWSWATCH_TEST_SLACK_TOKEN", slack_server.token)
+    try:
+        t0 = time.monotonic()
+        stats = run_pass(load_config(cfg))  # timeout_seconds: 2, retries: 0
+        took = time.monotonic() - t0
+    finally:
+        trickler.close()
+    failed = dict(stats.sources_failed)
+    assert set(failed) == {"Trickle"} and "network.timeout_seconds" in failed["Trickle"]
+    assert len(_visit_alerts(slack_server)) == 1
+    assert stats.timings["poll"] < 10, (took, stats.timings)

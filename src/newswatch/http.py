@@ -21,9 +21,9 @@ from urllib.parse import urljoin, urlsplit
 import charset_normalizer
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
+from newswatch.http_deadline import DeadlineAdapter, deadline
 from newswatch.schema import NetworkSettings
 from newswatch.urls import FetchError, UnsafeURLError, check_public_url
 
@@ -163,7 +163,7 @@ class Fetcher:
         session = requests.Session()
         # No env proxies or .netrc: what we connect to must be exactly what we checked.
         session.trust_env = False
-        adapter = HTTPAdapter(
+        adapter = DeadlineAdapter(
             pool_connections=32, pool_maxsize=max(4, network.max_workers), max_retries=0
         )
         session.mount("http://", adapter)
@@ -301,8 +301,26 @@ class Fetcher:
             return self._request(url, headers)
 
     def _request(self, url: str, headers: dict[str, str]) -> FetchResult | str:
+        """One exchange within `timeout_seconds` in total (connect, headers and body)."""
         timeout = self.network.timeout_seconds
-        deadline = time.monotonic() + timeout
+        with deadline(timeout) as watch:
+            try:
+                return self._request_within(url, headers, time.monotonic() + timeout)
+            except FetchError:
+                if watch.expired:
+                    raise FetchError(
+                        url,
+                        f"timed out after {timeout:g}s: no complete response within the "
+                        "deadline (network.timeout_seconds covers connecting, the status "
+                        "line, headers and body)",
+                        transient=True,
+                    ) from None
+                raise
+
+    def _request_within(
+        self, url: str, headers: dict[str, str], deadline: float
+    ) -> FetchResult | str:
+        timeout = self.network.timeout_seconds
         try:
             resp = self._session.get(
                 url, headers=headers, stream=True, allow_redirects=False, timeout=(timeout, timeout)
