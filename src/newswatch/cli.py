@@ -82,6 +82,9 @@ def run(
     """Run ONE monitoring pass as a Prefect flow, then print its summary."""
     cfg = _load(config_dir)
     _check_shard(cfg, shard)
+    from newswatch.reaper import start_reaper
+
+    start_reaper()  # before any child: the Prefect server and workers die with this process
     from newswatch.flows.monitor import monitor_pass
     from newswatch.status import store_label
 
@@ -270,6 +273,9 @@ def serve(
 
     cfg = _load(config_dir)
     _check_shard(cfg, shard)
+    from newswatch.reaper import start_reaper
+
+    start_reaper()
     err.print(f"serving newswatch: {schedule_kwargs(cfg)}; Ctrl-C to stop")
     serve_deployments(cfg, shard=shard)
     err.print("newswatch serve stopped")
