@@ -125,6 +125,8 @@ def _print_summary(summary: dict) -> None:
     )
     for name, reason in failed:
         out.print(f"  [yellow]source failed[/] {name}: {reason}", highlight=False)
+    for name, reason in summary.get("sources_degraded") or []:
+        out.print(f"  [yellow]source degraded[/] {name}: {reason}", highlight=False)
     if summary.get("alerts_held"):
         out.print(f"  {summary['alerts_held']} alert(s) held for their topic's digest")
     if summary.get("delivery_problem"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from newswatch.health import broken_reason
@@ -33,6 +34,8 @@ def sources_table(config: Config, store: Store) -> Table:
         rate = f"{(st.get('extraction_failures') or 0) / total:.0%}" if total else "-"
         reason = broken_reason(st, config.settings.health) if st else None
         health = "never polled" if not st else (f"[red]broken: {reason}[/]" if reason else "ok")
+        if st and not reason and st.get("degraded"):
+            health = "[yellow]degraded[/] (below)"
         table.add_row(
             s.name,
             s.kind,
@@ -49,8 +52,12 @@ def print_sources(config: Config, console: Console) -> None:
     store = Store(config.settings.store.url)
     try:
         console.print(sources_table(config, store))
+        states = store.source_states()
     finally:
         store.close()
+    for s in config.sources:  # whole sentences: they name the setting to change
+        if why := (states.get(s.name) or {}).get("degraded"):
+            console.print(f"[yellow]degraded[/] {escape(s.name)}: {escape(why)}", highlight=False)
 
 
 def store_label(url: str) -> str:

@@ -80,6 +80,8 @@ def run_pass(
         stats.take_polls(polls)
         for name, error in stats.sources_failed:
             logger.warning("source %s failed: %s", name, error)
+        for name, why in stats.sources_degraded:
+            logger.warning("source %s degraded: %s", name, why)
         with stats.timed("store"):
             items = new_items(polls, store)
         if not config.topics:

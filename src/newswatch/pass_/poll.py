@@ -25,6 +25,7 @@ class SourcePoll:
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
+    degraded: str | None = None  # polled only in part: why, and the setting to change
 
 
 def shard_sources(sources: Sequence[SourceConfig], shard: str | None) -> list[SourceConfig]:
@@ -54,6 +55,7 @@ def poll_one(source: SourceConfig, fetcher: Fetcher, state: dict | None) -> Sour
         not_modified=res.not_modified,
         etag=res.etag,
         last_modified=res.last_modified,
+        degraded=res.degraded,
     )
 
 
@@ -97,6 +99,7 @@ def record_source_health(
                 etag=p.etag,
                 last_modified=p.last_modified,
                 not_modified=p.not_modified,
+                degraded=p.degraded,
             )
             for p in polls
         ]

@@ -31,6 +31,7 @@ class PassStats:
     sources_polled: int = 0
     sources_failed: list[tuple[str, str]] = field(default_factory=list)
     sources_not_modified: int = 0
+    sources_degraded: list[tuple[str, str]] = field(default_factory=list)  # read in part
     items_listed: int = 0
     new_articles: int = 0
     updated_articles: int = 0
@@ -72,6 +73,8 @@ class PassStats:
         for p in polls:
             if p.error:
                 self.sources_failed.append((p.source.name, p.error))
+            if p.degraded:
+                self.sources_degraded.append((p.source.name, p.degraded))
             self.items_listed += len(p.items)
             self.sources_not_modified += int(p.not_modified)
 
@@ -100,6 +103,7 @@ class PassStats:
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
         d["sources_failed"] = [list(x) for x in self.sources_failed]
+        d["sources_degraded"] = [list(x) for x in self.sources_degraded]
         d["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         d["overlapped"] = {k: round(v, 3) for k, v in self.overlapped.items()}
         return d

@@ -108,7 +108,13 @@ class StoreBase:
 # Additive upgrades, oldest first: (version reached, columns added to existing tables).
 # New tables need no entry: create_all above already made them.
 UPGRADES: list[tuple[int, list[tuple[str, str, str]]]] = [
-    (2, [("alerts", "queued_at", "TIMESTAMP WITH TIME ZONE")]),  # + table delivery_faults
+    (
+        2,
+        [
+            ("alerts", "queued_at", "TIMESTAMP WITH TIME ZONE"),
+            ("source_state", "degraded", "TEXT"),
+        ],
+    ),  # + table delivery_faults
 ]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2  # 2: delivery_faults, alerts.queued_at (added to existing stores on open)
+SCHEMA_VERSION = 2  # 2: delivery_faults, alerts.queued_at, source_state.degraded
 
 metadata = MetaData()
 
@@ -102,6 +102,7 @@ source_state = Table(
     Column("articles_total", Integer, nullable=False, default=0),
     Column("extraction_failures", Integer, nullable=False, default=0),
     Column("broken", Boolean, nullable=False, default=False),
+    Column("degraded", Text),  # polled, but only in part (e.g. cut at the size limit): why
 )
 
 passes = Table(
