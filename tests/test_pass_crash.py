@@ -84,3 +84,52 @@ def test_a_header_trickling_source_does_not_hold_the_pass_and_others_deliver(
     assert set(failed) == {"Trickle"} and "network.timeout_seconds" in failed["Trickle"]
     assert len(_visit_alerts(slack_server)) == 1
     assert stats.timings["poll"] < 10, (took, stats.timings)
+
+
+def test_a_page_that_failed_is_fetched_again_and_alerts_once(
+    site, slack_server, tmp_path, monkeypatch, embedder
+):
+    from newswatch.demo import page_html
+    from newswatch.store import Store
+
+    visit = visit_article()
+    feed = serve(site, [visit])
+    path = f"/news/{visit['slug']}.html"
+    page = page_html(visit["title"], visit["outlet"], visit["published"], visit["paragraphs"])
+    healthy = {"yes": False}
+
+    def flaky(_req):
+        if healthy["yes"]:
+            return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode()
+        return 503, {}, b"overloaded"
+
+    site.add_handler(path, flaky)
+    cfg = write_config(
+        tmp_path / "config",
+        store_url="sqlite:///nw.db",
+        sources=[{"name": "Wire", "url": feed}],
+        slack_api_url=slack_server.api_url,
+    )
+    monkeypatch.setenv("NEWSWATCH_TEST_SLACK_TOKEN", slack_server.token)
+
+    first = run_pass(load_config(cfg))
+    assert first.fetch_failures == 1 and first.new_articles == 1
+    store = Store(load_config(cfg).settings.store.url)
+    try:
+        (stored,) = list(store.iter_articles())
+        assert stored.article.extraction == "summary"
+        summary = stored.article.text
+
+        healthy["yes"] = True
+        second = run_pass(load_config(cfg))
+        assert second.fetch_failures == 0 and second.updated_articles == 1
+        (stored,) = list(store.iter_articles())
+        assert stored.article.extraction == "page"
+        assert len(stored.article.text) > 2 * len(summary)  # the full text, not the summary
+        assert len(site.requests_for(path)) == 2
+
+        third = run_pass(load_config(cfg))  # done: not fetched again
+        assert len(site.requests_for(path)) == 2 and third.updated_articles == 0
+    finally:
+        store.close()
+    assert len(_visit_alerts(slack_server)) == 1  # re-scored, alerted once

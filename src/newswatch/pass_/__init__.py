@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from newswatch.clock import utcnow
 from newswatch.delivery import deliver_pending, send_notices
 from newswatch.http import Fetcher
 from newswatch.models import Article, FeedItem
@@ -84,6 +85,7 @@ def run_pass(
             logger.warning("source %s degraded: %s", name, why)
         with stats.timed("store"):
             items = new_items(polls, store)
+            items = items + _due_refetches(store, items)
         if not config.topics:
             # Nothing would judge them: leave them unseen so topics added later see them.
             logger.warning("no enabled topic: %d new item(s) left for a later pass", len(items))
@@ -100,6 +102,11 @@ def run_pass(
             with stats.timed("store"):
                 stages.record(analysed, config.topics, store, config, stats)
                 store.mark_seen((it.url, canonical_url(it.url)) for it in chunk)
+                store.note_fetches(
+                    (a.canonical_url for a, problem in fetched if problem),
+                    (a.canonical_url for a, problem in fetched if not problem),
+                    utcnow(),
+                )
         with stats.timed("store"):
             stats.notices = record_source_health(polls, items, per_source, store, config)
         with stats.timed("alert"):
@@ -124,6 +131,16 @@ def run_pass(
     finally:
         fetcher.close()
         store.close()
+
+
+def _due_refetches(store: Store, items: Sequence[FeedItem]) -> list[FeedItem]:
+    """Stored articles whose page failed before and is due again, not already listed."""
+    listed = {canonical_url(it.url) for it in items} | {it.url for it in items}
+    return [
+        it
+        for it in store.due_refetches(utcnow())
+        if it.url not in listed and canonical_url(it.url) not in listed
+    ]
 
 
 def _fetched_chunks(

@@ -113,6 +113,8 @@ UPGRADES: list[tuple[int, list[tuple[str, str, str]]]] = [
         [
             ("alerts", "queued_at", "TIMESTAMP WITH TIME ZONE"),
             ("source_state", "degraded", "TEXT"),
+            ("articles", "refetch_at", "TIMESTAMP WITH TIME ZONE"),
+            ("articles", "refetch_tries", "INTEGER NOT NULL DEFAULT 0"),
         ],
     ),  # + table delivery_faults
 ]

@@ -16,7 +16,9 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 2  # 2: delivery_faults, alerts.queued_at, source_state.degraded
+SCHEMA_VERSION = (
+    2  # 2: delivery_faults, alerts.queued_at, source_state.degraded, articles.refetch_*
+)
 
 metadata = MetaData()
 
@@ -43,6 +45,9 @@ articles = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("story_id", String(64), nullable=False, index=True),
     Column("embedding", LargeBinary),
+    # the page failed (5xx, timeout) and the feed summary stands in: fetch it again then
+    Column("refetch_at", DateTime(timezone=True), index=True),
+    Column("refetch_tries", Integer, nullable=False, default=0),
 )
 
 seen_urls = Table(
