@@ -5,7 +5,7 @@ multiprocessing's forkserver and resource tracker, the extraction workers. When
 the main process is killed they would live on, holding memory and the output
 pipes a supervisor waits on. `start_reaper()` starts a tiny watcher process (this
 file run as a script: it imports nothing of newswatch) in its own session, with
-no inherited output. It notes the main process's descendants four times a second and,
+no inherited output. It notes the main process's descendants twice a second and,
 when the pipe from the main process closes (it exited or was killed), terminates
 the ones still alive, then kills what ignores SIGTERM.
 """
@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 
-SCAN_SECONDS = 0.25
+SCAN_SECONDS = 0.5
 GRACE_SECONDS = 2.0
 _started: subprocess.Popen | None = None
 
@@ -50,25 +50,50 @@ def _stat(pid: int) -> tuple[int, int] | None:
     return int(fields[1]), int(fields[19])
 
 
+def _children(pid: int) -> list[int] | None:
+    """Child pids from /proc/<pid>/task/*/children (cheap); None when the kernel lacks it."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    kids: list[int] = []
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+                kids.extend(int(x) for x in fh.read().split())
+        except FileNotFoundError:
+            return None
+        except OSError:
+            continue
+    return kids
+
+
+def _children_by_scan() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit() and (st := _stat(int(name))) is not None:
+            children.setdefault(st[0], []).append(int(name))
+    return children
+
+
 def descendants(root: int) -> dict[int, int]:
     """pid -> start time of every living descendant of `root`."""
-    children: dict[int, list[int]] = {}
-    starts: dict[int, int] = {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        st = _stat(int(name))
-        if st is not None:
-            children.setdefault(st[0], []).append(int(name))
-            starts[int(name)] = st[1]
+    scanned: dict[int, list[int]] | None = None
     found: dict[int, int] = {}
-    todo = list(children.get(root, ()))
+    todo = [root]
     while todo:
         pid = todo.pop()
-        if pid in found or pid == os.getpid():
-            continue
-        found[pid] = starts.get(pid, 0)
-        todo.extend(children.get(pid, ()))
+        kids = _children(pid)
+        if kids is None:  # no children files: one full /proc scan instead
+            scanned = scanned if scanned is not None else _children_by_scan()
+            kids = scanned.get(pid, [])
+        for kid in kids:
+            if kid in found or kid == os.getpid():
+                continue
+            st = _stat(kid)
+            if st is not None:
+                found[kid] = st[1]
+                todo.append(kid)
     return found
 
 
