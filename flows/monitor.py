@@ -15,6 +15,7 @@ from newswatch.pass_.analyse import analyse
 from newswatch.pass_.enqueue import record_and_enqueue
 from newswatch.pass_.fetch import fetch_articles
 from newswatch.pass_.poll import poll_sources
+from newswatch.pass_.stats import DeliveryBlocked
 from newswatch.report import pass_markdown
 
 TASKS = Stages(
@@ -30,7 +31,11 @@ TASKS = Stages(
 def monitor_pass(
     config_dir: str | None = None, shard: str | None = None, alerts_jsonl: str | None = None
 ) -> dict:
-    """One pass over every (or this shard's) source; returns the pass summary."""
+    """One pass over every (or this shard's) source; returns the pass summary.
+
+    Ends Failed (DeliveryBlocked, after the pass is recorded) when nothing could be
+    delivered because of a fault the operator must fix; source failures alone do not.
+    """
     config = load_config(config_dir)
     stats = run_pass(
         config, shard=shard, alerts_jsonl=alerts_jsonl, stages=TASKS, logger=get_run_logger()
@@ -39,4 +44,6 @@ def monitor_pass(
         create_markdown_artifact(
             key="newswatch-pass", markdown=pass_markdown(stats), description="newswatch pass"
         )
+    if stats.delivery_blocked:
+        raise DeliveryBlocked(stats.as_dict())
     return stats.as_dict()

@@ -12,9 +12,12 @@ we depend on, including the ones that bite in production:
 * `auth.test`, and incoming webhooks at `POST /webhook/<id>` answering `ok`.
 
 Fault injection: `fail_next`, `fail_all`/`recover`, `rate_limit_next` (429 +
-Retry-After) and `on_post`, a hook run after a message is stored but before the
-response is written, so a test can act in the window between "Slack has it"
-and "we know Slack has it".
+Retry-After), `error_next`/`error_all` (HTTP 200 `ok: false` with any Slack error
+code, optionally only for one method, one channel or messages matching a
+predicate), workspace state (`missing_channels`, `not_in_channels`,
+`archived_channels`, `missing_scopes`, a changed `token`) and `on_post`, a
+hook run after a message is stored but before the response is written, so a
+test can act in the window between "Slack has it" and "we know Slack has it".
 
     client = WebClient(token=server.token, base_url=server.api_url)
 """
@@ -60,6 +63,10 @@ class _Fault:
     status: int
     retry_after: int | None = None
     method: str | None = None  # only requests to this API method ("webhook" for webhooks)
+    error: str | None = None  # HTTP 200 {"ok": false, "error": error} (a Slack API error)
+    channel: str | None = None  # only requests naming this channel
+    when: Callable[[dict[str, Any]], bool] | None = None  # only requests whose params match
+    extra: dict[str, Any] | None = None  # more fields in the error body (e.g. "needed")
 
 
 @dataclass
@@ -76,6 +83,9 @@ class SlackServer:
     messages: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     missing_channels: set[str] = field(default_factory=set)
+    not_in_channels: set[str] = field(default_factory=set)  # the bot was never invited
+    archived_channels: set[str] = field(default_factory=set)
+    missing_scopes: set[str] = field(default_factory=set)  # e.g. {"channels:history"}
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -146,6 +156,23 @@ class SlackServer:
         with self._lock:
             self._faults.append(_Fault(n, 429, retry_after=retry_after, method=method))
 
+    def error_next(
+        self,
+        error: str,
+        n: int = 1,
+        method: str | None = None,
+        channel: str | None = None,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+        **extra: Any,
+    ) -> None:
+        """Answer the next `n` matching requests with HTTP 200 `{"ok": false, "error": error}`."""
+        with self._lock:
+            self._faults.append(_Fault(n, 200, None, method, error, channel, when, extra or None))
+
+    def error_all(self, error: str, method: str | None = None, channel: str | None = None):
+        """Answer every matching request with the Slack error `error` until `recover()`."""
+        self.error_next(error, -1, method=method, channel=channel)
+
     def recover(self) -> None:
         """Drop every pending fault."""
         with self._lock:
@@ -182,10 +209,17 @@ class SlackServer:
 
     # -- internals used by the handler -----------------------------------------------------
 
-    def _take_fault(self, method: str) -> _Fault | None:
+    def _take_fault(self, method: str, params: dict[str, Any] | None = None) -> _Fault | None:
+        params = params or {}
         with self._lock:
             for fault in self._faults:
                 if fault.method not in (None, method):
+                    continue
+                if fault.channel is not None and channel_id(
+                    str(params.get("channel") or "")
+                ) != channel_id(fault.channel):
+                    continue
+                if fault.when is not None and not fault.when(params):
                     continue
                 if fault.remaining == 0:
                     continue
@@ -329,7 +363,11 @@ class _Handler(BaseHTTPRequestHandler):
         }
         state._record(entry)
 
-        fault = state._take_fault(method)
+        fault = state._take_fault(method, params)
+        if fault is not None and fault.error:
+            entry["status"] = 200
+            self._json(200, {"ok": False, "error": fault.error, **(fault.extra or {})})
+            return
         if fault is not None:
             entry["status"] = fault.status
             if method == "webhook":
@@ -388,21 +426,32 @@ class _Handler(BaseHTTPRequestHandler):
             "bot_id": BOT_ID,
         }
 
-    def _resolve_channel(self, params: dict[str, Any]) -> tuple[str | None, dict | None]:
+    def _resolve_channel(
+        self, params: dict[str, Any], scope: str = "chat:write", posting: bool = False
+    ) -> tuple[str | None, dict | None]:
+        state = self.server_state
+        if scope in state.missing_scopes:
+            return None, {"ok": False, "error": "missing_scope", "needed": scope}
         name = params.get("channel")
         if not name:
             return None, {"ok": False, "error": "channel_not_found"}
-        state = self.server_state
-        if name in state.missing_channels or channel_id(name) in {
-            channel_id(c) for c in state.missing_channels
-        }:
+        cid = channel_id(name)
+
+        def among(names: set[str]) -> bool:
+            return cid in {channel_id(c) for c in names}
+
+        if among(state.missing_channels):
             return None, {"ok": False, "error": "channel_not_found"}
-        return channel_id(name), None
+        if among(state.not_in_channels):
+            return None, {"ok": False, "error": "not_in_channel"}
+        if posting and among(state.archived_channels):
+            return None, {"ok": False, "error": "is_archived"}
+        return cid, None
 
     def _post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         if error := self._auth_error(params):
             return error
-        cid, error = self._resolve_channel(params)
+        cid, error = self._resolve_channel(params, posting=True)
         if error:
             return error
         text = params.get("text") or ""
@@ -478,7 +527,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _history(self, params: dict[str, Any]) -> dict[str, Any]:
         if error := self._auth_error(params):
             return error
-        cid, error = self._resolve_channel(params)
+        cid, error = self._resolve_channel(params, scope="channels:history")
         if error:
             return error
         with self.server_state._lock:
@@ -499,7 +548,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _replies(self, params: dict[str, Any]) -> dict[str, Any]:
         if error := self._auth_error(params):
             return error
-        cid, error = self._resolve_channel(params)
+        cid, error = self._resolve_channel(params, scope="channels:history")
         if error:
             return error
         parent = params.get("ts")

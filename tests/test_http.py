@@ -285,3 +285,59 @@ def test_canonical_url() -> None:
     assert canonical_url("https://example.com/x", evil) == "https://example.com/x"
     js = '<link rel="canonical" href="javascript:alert(1)">'
     assert canonical_url("https://example.com/x", js) == "https://example.com/x"
+
+
+class TricklingServer:
+    """A raw socket server that sends its status line and headers one byte at a time."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        import socket
+
+        self.interval = interval
+        self.stop = threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/feed.xml"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn) -> None:
+        head = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n" + b"X-Pad: a\r\n" * 999
+        with conn:
+            conn.recv(65536)
+            for byte in head:
+                if self.stop.wait(self.interval):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.sock.close()
+
+
+def test_a_server_trickling_its_headers_is_cut_off_at_the_total_deadline() -> None:
+    import time
+
+    server = TricklingServer(interval=0.5)
+    fetcher, _ = make_fetcher(timeout_seconds=1.5)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(FetchError) as err:
+            fetcher.get(server.url, trusted=True)
+        took = time.monotonic() - t0
+    finally:
+        server.close()
+        fetcher.close()
+    assert took < 5, took  # each byte comes well within the per-read timeout: only a total cuts
+    assert err.value.transient and "network.timeout_seconds" in err.value.reason

@@ -97,7 +97,7 @@ def test_server_errors_are_retried_then_transient_then_recover(slack_server):
     err = info.value
     assert err.transient
     assert "\n" not in err.reason and "Traceback" not in err.reason
-    assert err.reason == "chat.postMessage failed: fatal_error (HTTP 500)"
+    assert err.reason == "chat.postMessage failed: fatal_error in #alerts (HTTP 500)"
     assert len(slack_server.requests_to("chat.postMessage")) == 3  # 1 + 2 retries
     slack_server.recover()
     assert notifier.send(alert_message(kim_alert())).ts == slack_server.messages[0]["ts"]
@@ -115,7 +115,8 @@ def test_permanent_errors_name_the_slack_code(slack_server):
     with pytest.raises(DeliveryError) as info:
         make_notifier(slack_server).send(alert_message(kim_alert(channel="#gone")))
     assert not info.value.transient
-    assert info.value.reason == "chat.postMessage failed: channel_not_found (HTTP 200)"
+    assert info.value.reason == "chat.postMessage failed: channel_not_found in #gone (HTTP 200)"
+    assert info.value.code == "channel_not_found" and info.value.channel == "#gone"
 
     bad = SlackNotifier("xoxb-wrong", slack_server.api_url, min_seconds_between_posts=0)
     with pytest.raises(DeliveryError) as info:

@@ -74,6 +74,11 @@ def check(config_dir: ConfigDir = None) -> None:
     from newswatch.setup_check import check_prefect, check_slack, check_store
 
     cfg = _load(config_dir)
+    if not cfg.topics:
+        err.print(
+            "[yellow]warning[/]: no enabled topic: a pass polls the sources but fetches, scores "
+            "and marks nothing (so topics added later still see those articles)"
+        )
     out.print(
         f"config OK: {cfg.config_dir} — {len(cfg.sources)} sources, {len(cfg.topics)} topics "
         f"({', '.join(t.id for t in cfg.topics)})"
@@ -100,9 +105,15 @@ def run(
     """Run ONE monitoring pass as a Prefect flow, then print its summary."""
     cfg = _load_with_store(config_dir)
     _check_shard(cfg, shard)
+    from newswatch.reaper import start_reaper
+
+    start_reaper()  # before any child: the Prefect server and workers die with this process
     from newswatch.flows.monitor import monitor_pass
+    from newswatch.pass_.stats import DeliveryBlocked
+    from newswatch.status import store_label
     from newswatch.store import StoreUnavailable
 
+    err.print(f"store: {store_label(cfg.settings.store.url)}", highlight=False)
     try:
         summary = monitor_pass(
             config_dir=str(cfg.config_dir),
@@ -111,6 +122,10 @@ def run(
         )
     except StoreUnavailable as exc:  # the database went away mid-pass
         err.print(f"pass ended early: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    except DeliveryBlocked as exc:  # the flow run is Failed; the pass itself was recorded
+        _print_summary(exc.summary)
+        err.print(f"[bold red]delivery blocked[/]: {exc}", highlight=False)
         raise typer.Exit(1) from None
     _print_summary(summary)
 
@@ -135,6 +150,8 @@ def _print_summary(summary: dict) -> None:
     )
     for name, reason in failed:
         out.print(f"  [yellow]source failed[/] {name}: {reason}", highlight=False)
+    for name, reason in summary.get("sources_degraded") or []:
+        out.print(f"  [yellow]source degraded[/] {name}: {reason}", highlight=False)
     if summary.get("alerts_held"):
         out.print(f"  {summary['alerts_held']} alert(s) held for their topic's digest")
     if summary.get("delivery_problem"):
@@ -290,6 +307,9 @@ def serve(
 
     cfg = _load_with_store(config_dir)
     _check_shard(cfg, shard)
+    from newswatch.reaper import start_reaper
+
+    start_reaper()
     err.print(f"serving newswatch: {schedule_kwargs(cfg)}; Ctrl-C to stop")
     try:
         serve_deployments(cfg, shard=shard, run_now=run_now)
@@ -312,6 +332,43 @@ def deploy(
     )
     code = subprocess.run([sys.executable, "-m", "prefect", "deploy", "--all"], check=False)
     raise typer.Exit(code.returncode)
+
+
+outbox_app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    help="List undelivered alerts (pending, failed, expired) with reasons; `retry` re-queues.",
+)
+app.add_typer(outbox_app, name="outbox")
+Topic = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--topic", help="Only this topic id."),
+]
+
+
+@outbox_app.callback()
+def outbox(ctx: typer.Context, config_dir: ConfigDir = None, topic: Topic = None) -> None:
+    """List undelivered alerts (pending, failed, expired) with their reasons."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from newswatch.outbox_cli import print_outbox
+
+    print_outbox(_load(config_dir), out, topic=topic)
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    config_dir: ConfigDir = None,
+    topic: Topic = None,
+    id: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--id", help="Only this alert (id or its first characters)."),
+    ] = None,
+) -> None:
+    """Put failed and expired alerts back in the queue for the next pass."""
+    from newswatch.outbox_cli import retry_outbox
+
+    retry_outbox(_load(config_dir), out, topic=topic, alert_id=id)
 
 
 @app.command()

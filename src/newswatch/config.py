@@ -37,9 +37,35 @@ def resolve_config_dir(config_dir: str | Path | None) -> Path:
     return Path(os.environ.get(CONFIG_DIR_ENV) or DEFAULT_CONFIG_DIR)
 
 
+def resolve_store_url(url: str, base: Path) -> str:
+    """A relative SQLite path is taken from `base` (the config dir), never the working dir.
+
+    Cron, systemd and containers start newswatch from anywhere: a path relative to the
+    working directory would silently make a second, empty store (and alert everything
+    again). Other databases and absolute paths pass through unchanged.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # reported when the store opens
+    db = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not db or db == ":memory:":
+        return url
+    if db.startswith("file:") or Path(db).is_absolute():
+        return url
+    return parsed.set(database=str((base / db).resolve())).render_as_string(hide_password=False)
+
+
 def _read_yaml(path: Path, problems: list[str]) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        problems.append(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save the file as UTF-8"
+        )
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -85,6 +111,9 @@ def _read_lines(ref: list[str] | ExamplesFile, base: Path, where: str, problems:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         problems.append(f"{where}.file: cannot read {path}: {exc.strerror}")
+        return ()
+    except UnicodeDecodeError as exc:
+        problems.append(f"{where}.file: {path}: not UTF-8 text (byte {exc.start}); save as UTF-8")
         return ()
     return tuple(
         line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
@@ -135,7 +164,7 @@ def load_topics(config_dir: Path, problems: list[str]) -> list[Topic]:
     seen: dict[str, Path] = {}
     for path in files:
         data = _read_yaml(path, problems)
-        if data is None and path.exists() and not path.read_text(encoding="utf-8").strip():
+        if data is None and path.exists() and not path.read_bytes().strip():
             problems.append(f"{path}: empty file")
             continue
         parsed = _validate(TopicsFile, data, path, problems)
@@ -214,8 +243,9 @@ def load_config(config_dir: str | Path | None = None) -> Config:
     if settings_path.exists():
         data = _read_yaml(settings_path, problems)
         settings = _validate(Settings, data, settings_path, problems) or settings
-    if os.environ.get(STORE_URL_ENV):
-        settings.store.url = os.environ[STORE_URL_ENV]
+    settings.store.url = resolve_store_url(settings.store.url, base)
+    if os.environ.get(STORE_URL_ENV):  # given on a command line: relative to where it is run
+        settings.store.url = resolve_store_url(os.environ[STORE_URL_ENV], Path.cwd())
 
     sources_path = base / "sources.yaml"
     sources: list[SourceConfig] = []

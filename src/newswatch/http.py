@@ -21,9 +21,9 @@ from urllib.parse import urljoin, urlsplit
 import charset_normalizer
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
+from newswatch.http_deadline import DeadlineAdapter, deadline
 from newswatch.schema import NetworkSettings
 from newswatch.urls import FetchError, UnsafeURLError, check_public_url
 
@@ -47,6 +47,12 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     not_modified: bool = False
+    truncated: bool = False  # cut at network.max_response_bytes (only when asked for)
+
+
+class _Truncated(Exception):  # noqa: N818 - control flow, not an error
+    def __init__(self, content: bytes):
+        self.content = content
 
 
 class HTTPStatusError(FetchError):
@@ -163,7 +169,7 @@ class Fetcher:
         session = requests.Session()
         # No env proxies or .netrc: what we connect to must be exactly what we checked.
         session.trust_env = False
-        adapter = HTTPAdapter(
+        adapter = DeadlineAdapter(
             pool_connections=32, pool_maxsize=max(4, network.max_workers), max_retries=0
         )
         session.mount("http://", adapter)
@@ -182,6 +188,7 @@ class Fetcher:
         self._robots: dict[str, tuple[float, urllib.robotparser.RobotFileParser | None]] = {}
         self._robots_locks: dict[str, threading.Lock] = {}
         self._safe_hosts: dict[str, float] = {}
+        self._truncate = threading.local()  # this thread's get() accepts a cut body
 
     # -- public -----------------------------------------------------------------------
 
@@ -192,9 +199,15 @@ class Fetcher:
         trusted: bool = False,
         etag: str | None = None,
         last_modified: str | None = None,
+        truncate: bool = False,
     ) -> FetchResult:
-        """GET with retries on transient failures; raise FetchError with one clear reason."""
+        """GET with retries on transient failures; raise FetchError with one clear reason.
+
+        `truncate`: a body over network.max_response_bytes is cut there (`truncated`)
+        instead of refused, for formats whose beginning is usable on its own (feeds).
+        """
         attempts = self.network.retries + 1
+        self._truncate.value = truncate
         for attempt in range(attempts):
             try:
                 return self._get_once(url, trusted, etag, last_modified, robots=True)
@@ -301,8 +314,26 @@ class Fetcher:
             return self._request(url, headers)
 
     def _request(self, url: str, headers: dict[str, str]) -> FetchResult | str:
+        """One exchange within `timeout_seconds` in total (connect, headers and body)."""
         timeout = self.network.timeout_seconds
-        deadline = time.monotonic() + timeout
+        with deadline(timeout) as watch:
+            try:
+                return self._request_within(url, headers, time.monotonic() + timeout)
+            except FetchError:
+                if watch.expired:
+                    raise FetchError(
+                        url,
+                        f"timed out after {timeout:g}s: no complete response within the "
+                        "deadline (network.timeout_seconds covers connecting, the status "
+                        "line, headers and body)",
+                        transient=True,
+                    ) from None
+                raise
+
+    def _request_within(
+        self, url: str, headers: dict[str, str], deadline: float
+    ) -> FetchResult | str:
+        timeout = self.network.timeout_seconds
         try:
             resp = self._session.get(
                 url, headers=headers, stream=True, allow_redirects=False, timeout=(timeout, timeout)
@@ -332,15 +363,24 @@ class Fetcher:
             last_modified = resp.headers.get("Last-Modified")
             if status == 304:
                 return FetchResult(url, 304, b"", "", hdrs, etag, last_modified, True)
-            content = self._read_body(url, resp, deadline)
+            truncated = False
+            try:
+                content = self._read_body(url, resp, deadline)
+            except _Truncated as cut:
+                content, truncated = cut.content, True
         text = decode_text(content, resp.headers.get("Content-Type"))
-        return FetchResult(url, status, content, text, hdrs, etag, last_modified, False)
+        return FetchResult(url, status, content, text, hdrs, etag, last_modified, False, truncated)
 
     def _read_body(self, url: str, resp: requests.Response, deadline: float) -> bytes:
         limit = self.network.max_response_bytes
+        cut = getattr(self._truncate, "value", False)
         declared = resp.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise FetchError(url, f"response too large: {declared} bytes > limit of {limit}")
+        if declared.isdigit() and int(declared) > limit and not cut:
+            raise FetchError(
+                url,
+                f"response too large: {declared} bytes > limit of {limit} "
+                "(raise network.max_response_bytes to accept it)",
+            )
         body = bytearray()
         try:
             while True:
@@ -351,7 +391,13 @@ class Fetcher:
                     break
                 body += chunk
                 if len(body) > limit:
-                    raise FetchError(url, f"response larger than limit of {limit} bytes; refused")
+                    if cut:
+                        raise _Truncated(bytes(body[:limit]))
+                    raise FetchError(
+                        url,
+                        f"response larger than limit of {limit} bytes; refused "
+                        "(raise network.max_response_bytes to accept it)",
+                    )
                 if time.monotonic() > deadline:
                     raise FetchError(
                         url,

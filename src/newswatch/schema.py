@@ -39,6 +39,8 @@ class SlackSettings(_Strict):
     webhook_url_env: str = "SLACK_WEBHOOK_URL"
     min_seconds_between_posts: float = Field(1.0, ge=0)
     token_secret_block: str | None = None  # Prefect Secret block holding the bot token
+    # a queued alert a fixable fault (token, channel, scope) keeps from Slack expires after this
+    expire_after_days: float = Field(7, gt=0)
 
 
 class NetworkSettings(_Strict):

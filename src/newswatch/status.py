@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from newswatch.health import broken_reason
@@ -33,6 +34,8 @@ def sources_table(config: Config, store: Store) -> Table:
         rate = f"{(st.get('extraction_failures') or 0) / total:.0%}" if total else "-"
         reason = broken_reason(st, config.settings.health) if st else None
         health = "never polled" if not st else (f"[red]broken: {reason}[/]" if reason else "ok")
+        if st and not reason and st.get("degraded"):
+            health = "[yellow]degraded[/] (below)"
         table.add_row(
             s.name,
             s.kind,
@@ -49,11 +52,26 @@ def print_sources(config: Config, console: Console) -> None:
     store = Store(config.settings.store.url)
     try:
         console.print(sources_table(config, store))
+        states = store.source_states()
     finally:
         store.close()
+    for s in config.sources:  # whole sentences: they name the setting to change
+        if why := (states.get(s.name) or {}).get("degraded"):
+            console.print(f"[yellow]degraded[/] {escape(s.name)}: {escape(why)}", highlight=False)
+
+
+def store_label(url: str) -> str:
+    """The store a command uses, password hidden: printed so two setups never diverge unseen."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
 
 
 def print_status(config: Config, console: Console) -> None:
+    console.print(f"store: {store_label(config.settings.store.url)}", highlight=False)
     store = Store(config.settings.store.url)
     try:
         table = Table(title="last passes")
@@ -82,7 +100,13 @@ def print_status(config: Config, console: Console) -> None:
         counts = store.outbox_counts()
         pending = counts.get("pending", 0) + counts.get("sending", 0)
         sent, failed = counts.get("sent", 0), counts.get("failed", 0)
-        console.print(f"outbox: {pending} pending, {sent} sent, {failed} failed")
+        expired = counts.get("expired", 0)
+        console.print(
+            f"outbox: {pending} pending, {sent} sent, {failed} failed, {expired} expired"
+            + (" (`newswatch outbox` lists them with reasons)" if pending or failed else "")
+        )
+        for text in store.open_faults().values():
+            console.print(f"  [yellow]to fix[/]: {text}", highlight=False)
         console.print(sources_table(config, store))
     finally:
         store.close()

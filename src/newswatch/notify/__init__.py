@@ -84,6 +84,7 @@ def build_notifier(settings: SlackSettings, alerts_jsonl: str | None = None) -> 
             token,
             base_url=settings.base_url,
             min_seconds_between_posts=settings.min_seconds_between_posts,
+            token_env=settings.token_env,
         )
     webhook_url = os.environ.get(settings.webhook_url_env, "").strip()
     if webhook_url:

@@ -33,11 +33,29 @@ class DeliveryError(Exception):
     (bad token, missing channel, rejected payload). After a transient error the
     message may still have been posted (e.g. a lost response): call `find_sent`
     before re-sending.
+
+    `code` is Slack's error code when there is one, `channel` where the call went,
+    `needed` the scope Slack says is missing (`missing_scope`), and `method` the API
+    call: the outbox uses them to tell a fault the operator can fix (the alert waits)
+    from a final one, and to name it once in plain words.
     """
 
-    def __init__(self, reason: str, transient: bool):
+    def __init__(
+        self,
+        reason: str,
+        transient: bool,
+        *,
+        code: str = "",
+        channel: str = "",
+        needed: str = "",
+        method: str = "",
+    ):
         self.reason = " ".join(str(reason).split())[:500]
         self.transient = transient
+        self.code = code
+        self.channel = channel
+        self.needed = needed
+        self.method = method
         super().__init__(self.reason)
 
 

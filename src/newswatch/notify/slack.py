@@ -118,8 +118,8 @@ def _one_line(text: Any, limit: int = 300) -> str:
     return " ".join(str(text).split())[:limit]
 
 
-def api_error(method: str, exc: SlackApiError) -> DeliveryError:
-    """Map a SlackApiError to a DeliveryError naming Slack's error code."""
+def api_error(method: str, exc: SlackApiError, channel: str = "") -> DeliveryError:
+    """Map a SlackApiError to a DeliveryError naming Slack's error code (and the channel)."""
     response = exc.response
     status = getattr(response, "status_code", None)
     data = getattr(response, "data", None)
@@ -129,15 +129,29 @@ def api_error(method: str, exc: SlackApiError) -> DeliveryError:
     detail = ""
     if isinstance(data, dict) and data.get("errors"):
         detail = f": {_one_line(data['errors'], 200)}"
-    return DeliveryError(f"{method} failed: {code} (HTTP {status}){detail}", transient=transient)
+    needed = str(data.get("needed") or "") if isinstance(data, dict) else ""
+    if needed:
+        detail += f" (needs scope {needed})"
+    where = f" in {channel}" if channel else ""
+    return DeliveryError(
+        f"{method} failed: {code}{where} (HTTP {status}){detail}",
+        transient=transient,
+        code=code,
+        channel=channel,
+        needed=needed,
+        method=method,
+    )
 
 
-def transport_error(method: str, exc: Exception) -> DeliveryError:
+def transport_error(method: str, exc: Exception, channel: str = "") -> DeliveryError:
     """Network trouble (refused, reset, timeout): always worth retrying later."""
     reason = getattr(exc, "reason", None) or exc
     return DeliveryError(
         f"{method} failed: cannot reach Slack: {type(exc).__name__}: {_one_line(reason)}",
         transient=True,
+        code="unreachable",
+        channel=channel,
+        method=method,
     )
 
 
@@ -152,6 +166,7 @@ class SlackNotifier:
         base_url: str = "https://slack.com/api/",
         min_seconds_between_posts: float = 1.0,
         timeout: int = 10,
+        token_env: str = "SLACK_BOT_TOKEN",
         max_retries: int = 2,
         retry_backoff: float = 0.5,
         max_retry_after: float = 30.0,
@@ -172,14 +187,16 @@ class SlackNotifier:
             token=token, base_url=base_url, timeout=timeout, retry_handlers=handlers
         )
         self.throttle = Throttle(min_seconds_between_posts, clock=clock, sleep=sleep)
+        self.token_env = token_env  # named in the "set SLACK_BOT_TOKEN" notice
 
     def _call(self, method: str, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        channel = str(kwargs.get("channel") or "")
         try:
             return fn(**kwargs)
         except SlackApiError as exc:
-            raise api_error(method, exc) from exc
+            raise api_error(method, exc, channel) from exc
         except (OSError, URLError) as exc:  # refused, reset, timed out
-            raise transport_error(method, exc) from exc
+            raise transport_error(method, exc, channel) from exc
         except SlackClientError as exc:  # e.g. a malformed base_url
             raise DeliveryError(f"{method} failed: {_one_line(exc)}", transient=False) from exc
 

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from newswatch.clock import utcnow
 from newswatch.delivery import deliver_pending, send_notices
 from newswatch.http import Fetcher
 from newswatch.models import Article, FeedItem
@@ -82,8 +83,15 @@ def run_pass(
         tally_polls(stats, polls)
         for name, error in stats.sources_failed:
             logger.warning("source %s failed: %s", name, error)
+        for name, why in stats.sources_degraded:
+            logger.warning("source %s degraded: %s", name, why)
         with stats.timed("store"):
             items = new_items(polls, store)
+            items = items + _due_refetches(store, items)
+        if not config.topics:
+            # Nothing would judge them: leave them unseen so topics added later see them.
+            logger.warning("no enabled topic: %d new item(s) left for a later pass", len(items))
+            items = []
         per_source: dict[str, SourceTally] = {}
         seen: dict[str, str] = {}
         ahead = fetch_stage.PREFETCH if prefetch is None else prefetch
@@ -96,16 +104,29 @@ def run_pass(
             with stats.timed("store"):
                 stages.record(analysed, config.topics, store, config, stats)
                 store.mark_seen((it.url, canonical_url(it.url)) for it in chunk)
+                store.note_fetches(
+                    (a.canonical_url for a, problem in fetched if problem),
+                    (a.canonical_url for a, problem in fetched if not problem),
+                    utcnow(),
+                )
         with stats.timed("store"):
             stats.notices = record_source_health(polls, items, per_source, store, config)
         with stats.timed("alert"):
             default_channel = config.settings.slack.default_channel
             for problem in send_notices(notifier, default_channel, stats.notices):
                 logger.warning(problem)
-            report = stages.deliver(store, notifier, config.topics)
+            report = stages.deliver(
+                store,
+                notifier,
+                config.topics,
+                default_channel=default_channel,
+                expire_after_days=config.settings.slack.expire_after_days,
+            )
         stats.take_delivery(report)
         if stats.delivery_problem:
             logger.warning(stats.delivery_problem)
+        for text in report.unsent_notices:  # Slack could not take them: the log carries them
+            logger.warning("newswatch notice: %s", text)
         logger.info(stats.summary_line())
         store.finish_pass(pass_id, stats.as_dict())
         return stats
@@ -116,6 +137,16 @@ def run_pass(
     finally:
         fetcher.close()
         store.close()
+
+
+def _due_refetches(store: Store, items: Sequence[FeedItem]) -> list[FeedItem]:
+    """Stored articles whose page failed before and is due again, not already listed."""
+    listed = {canonical_url(it.url) for it in items} | {it.url for it in items}
+    return [
+        it
+        for it in store.due_refetches(utcnow())
+        if it.url not in listed and canonical_url(it.url) not in listed
+    ]
 
 
 def _fetched_chunks(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import timedelta
+
+from sqlalchemy.engine import Connection
 
 from newswatch.clock import utcnow
 from newswatch.models import Article, Decision
@@ -53,7 +56,31 @@ def record_and_enqueue(
         else:
             story_id, _ = index.assign(item.article.canonical_url, item.vector)
         rows.append((item.article, story_id, item.vector))
-    outcomes = store.upsert_articles(rows)
+    # One transaction: an article is stored only with the alerts it makes, so a crash at
+    # any point either keeps both (the alerts go out once) or neither (the next pass
+    # sees the article as new and decides again).
+    with store.transaction() as conn:
+        outcomes = store.upsert_articles(rows, conn)
+        _crash_hook("after-articles")
+        _enqueue_matches(analysed, rows, outcomes, by_id, default_channel, store, stats, conn)
+
+
+def _crash_hook(point: str) -> None:
+    """Tests kill the pass here (NEWSWATCH_TEST_CRASH_AT=<point>) to prove nothing is lost."""
+    if os.environ.get("NEWSWATCH_TEST_CRASH_AT") == point:
+        os._exit(86)
+
+
+def _enqueue_matches(
+    analysed: Sequence[Analysed],
+    rows: Sequence[tuple[Article, str, object]],
+    outcomes: Sequence[str],
+    by_id: dict[str, Topic],
+    default_channel: str,
+    store: Store,
+    stats: PassStats,
+    conn: Connection,
+) -> None:
     for item, (art, story_id, _vec), outcome in zip(analysed, rows, outcomes, strict=True):
         if outcome == "new":
             stats.new_articles += 1
@@ -74,6 +101,7 @@ def record_and_enqueue(
                 delivery=topic.delivery,
                 score=float(decision.score),
                 payload=alert_payload(topic, art, decision),
+                conn=conn,
             )
             if queued is None:
                 continue

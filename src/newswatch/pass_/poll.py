@@ -25,6 +25,7 @@ class SourcePoll:
     not_modified: bool = False
     etag: str | None = None
     last_modified: str | None = None
+    degraded: str | None = None  # polled only in part: why, and the setting to change
 
 
 def tally_polls(stats: PassStats, polls: Sequence[SourcePoll]) -> None:
@@ -33,6 +34,8 @@ def tally_polls(stats: PassStats, polls: Sequence[SourcePoll]) -> None:
     for p in polls:
         if p.error:
             stats.sources_failed.append((p.source.name, p.error))
+        if p.degraded:
+            stats.sources_degraded.append((p.source.name, p.degraded))
         stats.items_listed += len(p.items)
         stats.sources_not_modified += int(p.not_modified)
 
@@ -64,6 +67,7 @@ def poll_one(source: SourceConfig, fetcher: Fetcher, state: dict | None) -> Sour
         not_modified=res.not_modified,
         etag=res.etag,
         last_modified=res.last_modified,
+        degraded=res.degraded,
     )
 
 
@@ -107,6 +111,7 @@ def record_source_health(
                 etag=p.etag,
                 last_modified=p.last_modified,
                 not_modified=p.not_modified,
+                degraded=p.degraded,
             )
             for p in polls
         ]

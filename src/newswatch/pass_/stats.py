@@ -29,6 +29,7 @@ class PassStats:
     sources_polled: int = 0
     sources_failed: list[tuple[str, str]] = field(default_factory=list)
     sources_not_modified: int = 0
+    sources_degraded: list[tuple[str, str]] = field(default_factory=list)  # read in part
     items_listed: int = 0
     new_articles: int = 0
     updated_articles: int = 0
@@ -41,7 +42,13 @@ class PassStats:
     alerts_sent: int = 0
     alerts_pending: int = 0
     alerts_held: int = 0  # waiting for their topic's digest period
+    alerts_failed: int = 0
+    alerts_expired: int = 0
+    alerts_reduced: int = 0  # sent as plain text after Slack rejected the rich form
     delivery_problem: str = ""
+    delivery_errors: dict[str, int] = field(default_factory=dict)  # error in channel -> alerts
+    delivery_faults: list[str] = field(default_factory=list)  # what the operator must fix
+    delivery_blocked: bool = False  # nothing delivered because of a fixable fault
     notices: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     # stage time spent in the background, beside other stages (not part of the pass's sum)
@@ -64,15 +71,27 @@ class PassStats:
         self.alerts_sent = report.sent
         self.alerts_pending = report.pending
         self.alerts_held = report.held
-        if report.pending or report.failed:
+        self.alerts_failed = report.failed
+        self.alerts_expired = report.expired
+        self.alerts_reduced = report.reduced
+        self.delivery_errors = dict(report.errors)
+        self.delivery_faults = list(report.faults)
+        self.delivery_blocked = report.blocked_by_fix
+        self.notices = [*self.notices, *report.notices]
+        if report.pending or report.failed or report.expired or report.reduced:
             failed = f", {report.failed} failed permanently" if report.failed else ""
+            expired = f", {report.expired} expired" if report.expired else ""
             self.delivery_problem = (
-                f"{report.pending} alert(s) queued for the next pass{failed}: {report.problem}"
+                f"{report.pending} alert(s) queued for the next pass{failed}{expired}: "
+                f"{report.problem}"
             )
+            if report.faults:
+                self.delivery_problem += " — to fix: " + "; ".join(report.faults)
 
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
         d["sources_failed"] = [list(x) for x in self.sources_failed]
+        d["sources_degraded"] = [list(x) for x in self.sources_degraded]
         d["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         d["overlapped"] = {k: round(v, 3) for k, v in self.overlapped.items()}
         return d
@@ -90,3 +109,17 @@ class PassStats:
         if self.alerts_held:
             line += f", held for digest: {self.alerts_held}"
         return line
+
+
+class DeliveryBlocked(Exception):
+    """Nothing could be delivered because of a fault only the operator can fix.
+
+    Raised by the Prefect flow after the pass is recorded, so the flow run ends
+    Failed (Prefect's notifications and UI show it); `summary` is the pass summary.
+    """
+
+    def __init__(self, summary: dict):
+        self.summary = summary
+        faults = "; ".join(summary.get("delivery_faults") or []) or "see the pass summary"
+        queued = summary.get("alerts_pending", 0)
+        super().__init__(f"nothing delivered, {queued} alert(s) queued: fix {faults}")

@@ -27,6 +27,7 @@ class PollResult:
     last_modified: str | None = None
     not_modified: bool = False
     warnings: tuple[str, ...] = ()
+    degraded: str | None = None  # read only in part (e.g. cut at the size limit)
 
 
 class Source(ABC):
@@ -38,6 +39,8 @@ class Source(ABC):
     """
 
     kind: ClassVar[str]
+    # the document's beginning is usable alone (a feed lists its newest items first)
+    truncatable: ClassVar[bool] = False
 
     def __init__(self, config: SourceConfig):
         self.config = config
@@ -49,13 +52,30 @@ class Source(ABC):
     def poll(
         self, fetcher: Fetcher, etag: str | None = None, last_modified: str | None = None
     ) -> PollResult:
-        result = fetcher.get(self.config.url, trusted=True, etag=etag, last_modified=last_modified)
+        result = fetcher.get(
+            self.config.url,
+            trusted=True,
+            etag=etag,
+            last_modified=last_modified,
+            truncate=self.truncatable,
+        )
         if result.not_modified:
             return PollResult((), result.etag, result.last_modified, True, ())
         items, warnings = self.items_from(result, fetcher)
         unique = list({item.url: item for item in reversed(items)}.values())[::-1]
         kept = newest_first(safe_items(fetcher, unique, warnings), self.config.max_items)
-        return PollResult(tuple(kept), result.etag, result.last_modified, False, tuple(warnings))
+        degraded = None
+        if result.truncated:
+            limit = len(result.content)
+            degraded = (
+                f"larger than network.max_response_bytes ({limit} bytes): read its first "
+                f"{limit} bytes ({len(items)} items); raise network.max_response_bytes to "
+                "read it whole"
+            )
+            warnings.append(degraded)
+        # a cut document's validators would mark the whole of it as seen: keep none
+        etag_, modified = (None, None) if result.truncated else (result.etag, result.last_modified)
+        return PollResult(tuple(kept), etag_, modified, False, tuple(warnings), degraded)
 
 
 def safe_items(fetcher: Fetcher, items: list[FeedItem], warnings: list[str]) -> list[FeedItem]:

@@ -122,6 +122,7 @@ def parse_feed(content: bytes, base_url: str, source_name: str) -> tuple[list[Fe
 
 class FeedSource(Source):
     kind = "feed"
+    truncatable = True
 
     def items_from(self, result: FetchResult, fetcher: Fetcher) -> tuple[list[FeedItem], list[str]]:
         return parse_feed(result.content, result.url, self.config.name)

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 from newswatch.store.articles import ArticleStore, StoredArticle
 from newswatch.store.errors import StoreUnavailable, describe_store_error
+from newswatch.store.faults import FaultStore
 from newswatch.store.leases import process_token
 from newswatch.store.outbox import OutboxRow, OutboxStore
+from newswatch.store.refetch import RefetchStore
 from newswatch.store.sources import SourceStore
 
 
-class Store(ArticleStore, OutboxStore, SourceStore):
+class Store(ArticleStore, OutboxStore, SourceStore, FaultStore, RefetchStore):
     """All persistent state of newswatch behind one small API."""
 
 

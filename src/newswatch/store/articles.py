@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 from sqlalchemy import and_, select, update
+from sqlalchemy.engine import Connection
 
 from newswatch.clock import utcnow
 from newswatch.keys import text_hash
@@ -118,22 +120,32 @@ class ArticleStore(StoreBase):
         """Insert or update one article; returns 'new', 'updated' or 'unchanged'."""
         return self.upsert_articles([(article, story_id, embedding)])[0]
 
-    def upsert_articles(self, rows: Sequence[tuple[Article, str, np.ndarray | None]]) -> list[str]:
+    def upsert_articles(
+        self, rows: Sequence[tuple[Article, str, np.ndarray | None]], conn: Connection | None = None
+    ) -> list[str]:
         """Insert or update articles in ONE transaction; per row 'new', 'updated' or 'unchanged'.
 
         One commit per pass chunk instead of one per article (each commit is an fsync).
         Each insert still loses gracefully to a concurrent twin (savepoint + unique key).
+        With `conn` the rows join the caller's transaction (the pass commits a chunk's
+        articles together with the alerts they make).
         """
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.upsert_articles(rows, own)
         now = utcnow()
         # Rows in key order: two overlapping passes then lock keys in the same order
         # (no deadlock on PostgreSQL); outcomes are returned in the caller's order.
         order = sorted(range(len(rows)), key=lambda i: rows[i][0].canonical_url)
         outcomes = [""] * len(rows)
-        with self.engine.begin() as conn:
-            for i in order:
-                article, story_id, embedding = rows[i]
-                outcomes[i] = self._upsert(conn, article, story_id, embedding, now)
+        for i in order:
+            article, story_id, embedding = rows[i]
+            outcomes[i] = self._upsert(conn, article, story_id, embedding, now)
         return outcomes
+
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """One transaction for several store calls that must commit together (or not at all)."""
+        return self.engine.begin()
 
     @staticmethod
     def _upsert(conn, article: Article, story_id: str, embedding, now: datetime) -> str:

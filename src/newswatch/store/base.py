@@ -120,6 +120,37 @@ class StoreBase:
                     f"store {self.url} has schema version {version}, newer than this "
                     f"newswatch ({SCHEMA_VERSION}); upgrade newswatch"
                 )
+            elif version < SCHEMA_VERSION:
+                _upgrade(conn, version)
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+# Additive upgrades, oldest first: (version reached, columns added to existing tables).
+# New tables need no entry: create_all above already made them.
+UPGRADES: list[tuple[int, list[tuple[str, str, str]]]] = [
+    (
+        2,
+        [
+            ("alerts", "queued_at", "TIMESTAMP WITH TIME ZONE"),
+            ("source_state", "degraded", "TEXT"),
+            ("articles", "refetch_at", "TIMESTAMP WITH TIME ZONE"),
+            ("articles", "refetch_tries", "INTEGER NOT NULL DEFAULT 0"),
+        ],
+    ),  # + table delivery_faults
+]
+
+
+def _upgrade(conn: Connection, version: int) -> None:
+    """Bring an older store up to SCHEMA_VERSION by adding what is missing (never dropping)."""
+    from sqlalchemy import inspect, update
+
+    insp = inspect(conn)
+    for target, columns in UPGRADES:
+        if target <= version:
+            continue
+        for table, column, ddl in columns:
+            if column not in {c["name"] for c in insp.get_columns(table)}:
+                conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}")
+    conn.execute(update(schema_info).values(version=SCHEMA_VERSION))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select, update
+from sqlalchemy.engine import Connection, Engine
 
 from newswatch.clock import utcnow
 from newswatch.keys import alert_id
@@ -31,6 +34,7 @@ class OutboxRow:
     attempts: int
     claimed_by: str | None
     created_at: datetime
+    last_error: str | None = None
 
 
 def _row_to_outbox(r) -> OutboxRow:
@@ -49,7 +53,25 @@ def _row_to_outbox(r) -> OutboxRow:
         attempts=r.attempts,
         claimed_by=r.claimed_by,
         created_at=_aware(r.created_at),
+        last_error=r.last_error,
     )
+
+
+EXPIRED_UNKNOWN = "expired (send interrupted, not known to be posted)"
+
+
+@contextmanager
+def _joined(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    """The caller's connection (its transaction commits), else a transaction of our own."""
+    if conn is not None:
+        yield conn
+        return
+    with engine.begin() as own:
+        yield own
+
+
+def _claimed_by(token: str | None):
+    return alerts.c.claimed_by.is_(None) if token is None else alerts.c.claimed_by == token
 
 
 class OutboxStore(StoreBase):
@@ -63,16 +85,18 @@ class OutboxStore(StoreBase):
         delivery: str,
         score: float,
         payload: dict,
+        conn: Connection | None = None,
     ) -> tuple[str, str] | None:
         """Write an alert to the outbox before anything is sent.
 
         Returns (alert id, kind) where kind is 'lead' for the first alert of a
         (topic, story) and 'followup' after; None when this article already has
         an alert for the topic (a re-run, a concurrent pass, an updated page).
+        With `conn` it joins the caller's transaction (see `Store.transaction`).
         """
         aid = alert_id(topic_id, story_id, article_url)
         now = utcnow()
-        with self.engine.begin() as conn:
+        with _joined(self.engine, conn) as conn:
             if conn.execute(select(alerts.c.id).where(alerts.c.id == aid)).first():
                 return None
             kind, lead = "lead", None
@@ -133,14 +157,14 @@ class OutboxStore(StoreBase):
                 and_(alerts.c.id == row.id, alerts.c.status == row.status)
             )
             if row.status == "sending":
-                q = q.where(alerts.c.claimed_by == row.claimed_by)
+                q = q.where(_claimed_by(row.claimed_by))
             if self.is_postgres:
                 q = q.with_for_update(skip_locked=True)
             if conn.execute(q).first() is None:
                 return False
             cond = and_(alerts.c.id == row.id, alerts.c.status == row.status)
             if row.status == "sending":
-                cond = and_(cond, alerts.c.claimed_by == row.claimed_by)
+                cond = and_(cond, _claimed_by(row.claimed_by))
             res = conn.execute(
                 update(alerts)
                 .where(cond)
@@ -168,18 +192,93 @@ class OutboxStore(StoreBase):
                 )
             )
 
-    def release_alert(self, alert_id_: str, error: str, *, permanent: bool = False) -> None:
-        """Give an alert back to the outbox after a failed send (or fail it for good)."""
+    def release_alert(
+        self, alert_id_: str, error: str, *, permanent: bool = False, needs_lookup: bool = False
+    ) -> None:
+        """Give an alert back to the outbox after a failed send (or fail it for good).
+
+        `needs_lookup`: whether it was posted is still unknown (the look-up failed), so it
+        stays 'sending' with no owner: the next pass looks it up again before any resend.
+        """
+        status = "failed" if permanent else "sending" if needs_lookup else "pending"
         with self.engine.begin() as conn:
             conn.execute(
                 update(alerts)
                 .where(alerts.c.id == alert_id_)
-                .values(
-                    status="failed" if permanent else "pending",
-                    last_error=error[:2000],
-                    claimed_by=None,
-                )
+                .values(status=status, last_error=error[:2000], claimed_by=None)
             )
+
+    def note_waiting(self, alert_ids: list[str], reason: str) -> None:
+        """Record why queued alerts were not tried this pass (a fault blocks their channel)."""
+        if not alert_ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(alerts)
+                .where(and_(alerts.c.id.in_(alert_ids), alerts.c.status == "pending"))
+                .values(last_error=reason[:2000])
+            )
+
+    def expire_alerts(self, older_than: datetime, days: float) -> list[OutboxRow]:
+        """Expire queued alerts created before `older_than` (never silently: the reason stays)."""
+        cutoff = _aware(older_than)
+        expired = []
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(alerts).where(
+                    and_(
+                        alerts.c.status.in_(("pending", "sending")),
+                        func.coalesce(alerts.c.queued_at, alerts.c.created_at) < cutoff,
+                    )
+                )
+            ).all()
+            for r in rows:
+                if r.status == "sending" and not claim_is_dead(r.claimed_by):
+                    continue
+                label = EXPIRED_UNKNOWN if r.status == "sending" else "expired"
+                why = f"{label}: not delivered within {days:g} day(s)"
+                reason = f"{why}; last error: {r.last_error}" if r.last_error else why
+                res = conn.execute(
+                    update(alerts)
+                    .where(and_(alerts.c.id == r.id, alerts.c.status == r.status))
+                    .values(status="expired", last_error=reason[:2000], claimed_by=None)
+                )
+                if res.rowcount == 1:
+                    expired.append(_row_to_outbox(r))
+        return expired
+
+    def outbox_rows(
+        self, statuses: tuple[str, ...], topic: str | None = None, alert_id: str | None = None
+    ) -> list[OutboxRow]:
+        """Alerts in `statuses` (optionally one topic or one id), oldest first."""
+        q = select(alerts).where(alerts.c.status.in_(statuses)).order_by(alerts.c.created_at)
+        if topic:
+            q = q.where(alerts.c.topic_id == topic)
+        if alert_id:
+            q = q.where(alerts.c.id.like(f"{alert_id}%"))
+        with self.engine.connect() as conn:
+            return [_row_to_outbox(r) for r in conn.execute(q)]
+
+    def retry_alerts(self, topic: str | None = None, alert_id: str | None = None) -> int:
+        """Put failed and expired alerts back in the queue (a fresh age: they may expire again)."""
+        rows = self.outbox_rows(("failed", "expired"), topic, alert_id)
+        done = 0
+        with self.engine.begin() as conn:
+            for r in rows:
+                # an interrupted send is looked up again before any resend (never twice)
+                unknown = (r.last_error or "").startswith(EXPIRED_UNKNOWN)
+                res = conn.execute(
+                    update(alerts)
+                    .where(and_(alerts.c.id == r.id, alerts.c.status == r.status))
+                    .values(
+                        status="sending" if unknown else "pending",
+                        queued_at=utcnow(),
+                        claimed_by=None,
+                        last_error=f"put back by `newswatch outbox retry` ({r.status})",
+                    )
+                )
+                done += res.rowcount
+        return done
 
     def alert_delivery(self, alert_id_: str) -> tuple[str | None, str | None, str]:
         """(slack channel, ts, status) of an alert: a follow-up threads under its lead's ts."""

@@ -49,11 +49,14 @@ class SourceStore(StoreBase):
         etag: str | None = None,
         last_modified: str | None = None,
         not_modified: bool = False,
+        degraded: str | None = None,
     ) -> None:
         self._ensure_source(conn, name)
         values: dict = {"last_attempt": now}
         if ok:
             values.update(last_success=now, consecutive_failures=0, last_error=None)
+            if not not_modified:
+                values["degraded"] = degraded
             if not not_modified:
                 values.update(items_last_poll=items, etag=etag, last_modified=last_modified)
             if new_items:

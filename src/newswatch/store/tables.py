@@ -16,7 +16,9 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = (
+    2  # 2: delivery_faults, alerts.queued_at, source_state.degraded, articles.refetch_*
+)
 
 metadata = MetaData()
 
@@ -43,6 +45,9 @@ articles = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("story_id", String(64), nullable=False, index=True),
     Column("embedding", LargeBinary),
+    # the page failed (5xx, timeout) and the feed summary stands in: fetch it again then
+    Column("refetch_at", DateTime(timezone=True), index=True),
+    Column("refetch_tries", Integer, nullable=False, default=0),
 )
 
 seen_urls = Table(
@@ -72,7 +77,8 @@ alerts = Table(
     Column("lead_alert_id", String(64)),
     Column("channel", String(255), nullable=False),
     Column("delivery", String(16), nullable=False, default="immediate"),
-    Column("status", String(16), nullable=False, index=True),  # pending|sending|sent|failed
+    # pending|sending|sent|failed|expired; a pending alert's last_error says what it waits for
+    Column("status", String(16), nullable=False, index=True),
     Column("score", Float, nullable=False),
     Column("payload", JSON, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
@@ -83,6 +89,7 @@ alerts = Table(
     Column("slack_ts", String(64)),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("sent_at", DateTime(timezone=True)),
+    Column("queued_at", DateTime(timezone=True)),  # put back by `outbox retry`: ages from here
 )
 
 source_state = Table(
@@ -100,6 +107,7 @@ source_state = Table(
     Column("articles_total", Integer, nullable=False, default=0),
     Column("extraction_failures", Integer, nullable=False, default=0),
     Column("broken", Boolean, nullable=False, default=False),
+    Column("degraded", Text),  # polled, but only in part (e.g. cut at the size limit): why
 )
 
 passes = Table(
@@ -109,4 +117,15 @@ passes = Table(
     Column("started_at", DateTime(timezone=True), nullable=False),
     Column("finished_at", DateTime(timezone=True)),
     Column("summary", JSON),
+)
+
+# Fixable delivery faults already announced to the operator (one notice per fault).
+delivery_faults = Table(
+    "delivery_faults",
+    metadata,
+    Column("key", String(512), primary_key=True),
+    Column("channel", String(255), nullable=False, default=""),
+    Column("text", Text, nullable=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
 )
