@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 from newswatch.clock import utcnow
 from newswatch.models import Alert, Article, Match
 from newswatch.notify.base import DeliveryError, Notifier
-from newswatch.notify.blocks import alert_message, digest_id, digest_message, notice_message
+from newswatch.notify.blocks import (
+    alert_message,
+    digest_id,
+    digest_message,
+    event_lead_message,
+    notice_message,
+)
 from newswatch.schema import Topic
 from newswatch.store import OutboxRow, Store, process_token
 
@@ -28,6 +34,7 @@ class DeliveryReport:
     pending: int = 0
     failed: int = 0
     held: int = 0  # digest-topic alerts waiting for their period: expected, not a problem
+    updated: int = 0  # event leads edited (chat.update) with their outlets and latest news
     problem: str = ""  # one line for the pass summary when something stays queued
 
 
@@ -70,6 +77,8 @@ def row_to_alert(row: OutboxRow, store: Store, thread_ts: str | None = None) -> 
             if s != p["source"]
         ),
         highlight=tuple(p.get("highlight") or ()),
+        event_id=p.get("event_id") or "",
+        development=p.get("development") or "",
     )
 
 
@@ -160,4 +169,35 @@ def deliver_pending(
         for r in claimed:
             store.mark_sent(r.id, delivery.channel, delivery.ts)
         report.sent += len(claimed)
+    if not broken:
+        refresh_event_leads(store, notifier, report)
     return report
+
+
+def refresh_event_leads(store: Store, notifier: Notifier, report: DeliveryReport) -> None:
+    """chat.update each event's lead with its outlets and latest development, once more of
+    its write-ups are delivered than the lead shows. Idempotent (the whole lead is
+    re-rendered from the store), so a crash or a failed update is redone next pass."""
+    update = getattr(notifier, "update", None)
+    for event_id, lead_id, delivered in store.events_to_refresh():
+        ups = [m for m in store.event_write_ups(event_id) if m.status == "sent"]
+        lead_row = next((r for r in store.alerts_by_id([lead_id])), None)
+        channel, ts, status = store.alert_delivery(lead_id)
+        if lead_row is None or status != "sent" or not ts or update is None:
+            store.mark_lead_shown(event_id, delivered)  # nothing to edit (e.g. a digest)
+            continue
+        rows = {r.id: r for r in store.alerts_by_id([m.alert_id for m in ups])}
+        latest_dev = [m for m in ups if m.development]
+        last = latest_dev[-1] if latest_dev else ups[-1]
+        title = rows[last.alert_id].payload.get("title", "") if last.alert_id in rows else ""
+        latest = f"{last.development}: {title}" if last.development else title
+        message = event_lead_message(
+            row_to_alert(lead_row, store), [m.source for m in ups], latest
+        ).model_copy(update={"channel": channel or lead_row.channel})
+        try:
+            update(message, ts)
+        except DeliveryError as exc:
+            report.problem = report.problem or exc.reason
+            continue
+        store.mark_lead_shown(event_id, delivered)
+        report.updated += 1

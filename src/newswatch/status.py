@@ -61,6 +61,7 @@ def print_status(config: Config, console: Console) -> None:
             "started",
             "finished",
             "new articles",
+            "events",
             "alerts",
             "delivered",
             "queued",
@@ -73,6 +74,7 @@ def print_status(config: Config, console: Console) -> None:
                 _fmt(p["started_at"]),
                 _fmt(p["finished_at"]) if p["finished_at"] else "[yellow]running/crashed[/]",
                 str(s.get("new_articles", "-")),
+                str(s.get("events_new", "-")),
                 str(s.get("alerts_queued", "-")),
                 str(s.get("alerts_sent", "-")),
                 str(s.get("alerts_pending", "-")),
@@ -83,6 +85,11 @@ def print_status(config: Config, console: Console) -> None:
         pending = counts.get("pending", 0) + counts.get("sending", 0)
         sent, failed = counts.get("sent", 0), counts.get("failed", 0)
         console.print(f"outbox: {pending} pending, {sent} sent, {failed} failed")
+        ev = store.event_counts()
+        console.print(
+            f"events: {ev['events']} alerted, from {ev['articles']} articles "
+            f"by {ev['outlets']} outlets"
+        )
         console.print(sources_table(config, store))
     finally:
         store.close()

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+import numpy as np
+
 from newswatch.clock import utcnow
+from newswatch.events import EventFacts, EventRule, Member, default_rule, development, facts_of
 from newswatch.models import Article, Decision
 from newswatch.pass_.analyse import Analysed
 from newswatch.pass_.stats import PassStats
 from newswatch.schema import Config, Topic
-from newswatch.store import Store
+from newswatch.store import Store, StoredMember
 from newswatch.stories import StoryIndex
 
 
@@ -31,6 +34,23 @@ def alert_payload(topic: Topic, article: Article, decision: Decision) -> dict:
     }
 
 
+def deciding(rule: EventRule, facts: EventFacts, vector: np.ndarray, story_id: str):
+    """The store's event decision for one write-up: which event (if any) it joins, and
+    whether it is a new development of that event (a cancellation, an imposition)."""
+
+    def decide(members: Sequence[StoredMember]) -> tuple[str | None, str]:
+        known = [
+            Member(m.event_id, m.story_id, EventFacts.from_json(m.facts), m.vector) for m in members
+        ]
+        event_id, _p = rule.assign(facts, vector, story_id, known)
+        if event_id is None:
+            return None, ""
+        stages = {m.stage for m in members if m.event_id == event_id}
+        return event_id, development(stages, facts.stage)
+
+    return decide
+
+
 def record_and_enqueue(
     analysed: Sequence[Analysed],
     topics: Sequence[Topic],
@@ -44,6 +64,7 @@ def record_and_enqueue(
     index = StoryIndex(urls, stories, matrix, st.similarity)
     known = store.get_articles([a.article.canonical_url for a in analysed])
     by_id = {t.id: t for t in topics}
+    rule = default_rule()
     default_channel = config.settings.slack.default_channel
     rows = []
     for item in analysed:
@@ -66,10 +87,19 @@ def record_and_enqueue(
                 continue
             stats.matches += 1
             topic = by_id[topic_id]
-            queued = store.enqueue_alert(
+            facts = facts_of(art, decision, now=utcnow())
+            vector = item.event_vectors.get(topic_id, np.zeros(0, np.float32))
+            queued = store.enqueue_event_alert(
                 topic_id=topic_id,
                 story_id=story_id,
                 article_url=art.canonical_url,
+                source=art.source,
+                at=facts.at,
+                stage=facts.stage,
+                facts=facts.as_json(),
+                vector=vector,
+                window=timedelta(days=rule.window_days),
+                decide=deciding(rule, facts, vector, story_id),
                 channel=topic.channel or default_channel,
                 delivery=topic.delivery,
                 score=float(decision.score),
@@ -77,7 +107,9 @@ def record_and_enqueue(
             )
             if queued is None:
                 continue
+            stats.outlets.add(art.source)
             if queued[1] == "lead":
                 stats.alerts_queued += 1
+                stats.events_new += 1
             else:
                 stats.followups_queued += 1

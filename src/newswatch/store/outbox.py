@@ -198,6 +198,13 @@ class OutboxStore(StoreBase):
         with self.engine.connect() as conn:
             return [_row_to_outbox(r) for r in conn.execute(q)]
 
+    def alerts_by_id(self, ids: list[str]) -> list[OutboxRow]:
+        if not ids:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(alerts).where(alerts.c.id.in_(ids))).all()
+        return [_row_to_outbox(r) for r in rows]
+
     def outbox_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(alerts.c.status, func.count()).group_by(alerts.c.status))
