@@ -4,8 +4,10 @@
 Pair features (a new write-up against one earlier write-up of an event):
 - `cos`: cosine of their headline+evidence embeddings (different wording, same story);
 - `places`: Jaccard overlap of the countries involved (0 when either names none);
-- `actors`: +1 when they name a common protagonist, -1 when both name protagonists and
-  none is shared ("two different leaders"), 0 when unknown;
+  `places_conflict`: both name countries, none shared; `places_few`: both name
+  countries and fewer than half are shared (the reporting country alone in common);
+- `actors`: they name a common protagonist; `actors_conflict`: both name people and
+  none is shared ("two different leaders");
 - `when`: days between the dates the happening is set for, over 30 (capped at 2):
   "the same leader's trips a month apart" are two events, "announced vs held" is one;
 - `at`: days between the write-ups, over 30 (capped at 2).
@@ -27,7 +29,9 @@ import numpy as np
 
 from newswatch.events.facts import EventFacts
 
-FEATURES = ("cos", "places", "actors", "when", "at")
+FEATURES = (
+    "cos", "places", "places_conflict", "places_few", "actors", "actors_conflict", "when", "at",
+)  # fmt: skip
 RULE_FILE = Path(__file__).with_name("rule.json")
 
 
@@ -52,13 +56,14 @@ def pair_features(
 ) -> dict[str, float]:
     cos = float(va @ vb) if va.size and va.shape == vb.shape else 0.0
     pa, pb = set(fa.places), set(fb.places)
-    places = len(pa & pb) / len(pa | pb) if pa and pb else 0.0
     aa, ab = set(fa.actors), set(fb.actors)
-    actors = (1.0 if aa & ab else -1.0) if aa and ab else 0.0
     return {
         "cos": cos,
-        "places": places,
-        "actors": actors,
+        "places": len(pa & pb) / len(pa | pb) if pa and pb else 0.0,
+        "places_conflict": float(bool(pa and pb and not pa & pb)),
+        "places_few": float(bool(pa and pb and len(pa & pb) / len(pa | pb) < 0.5)),
+        "actors": float(bool(aa & ab)),
+        "actors_conflict": float(bool(aa and ab and not aa & ab)),
         "when": min(_days(fa.when, fb.when) / 30.0, 2.0),
         "at": min(_days(fa.at, fb.at) / 30.0, 2.0),
     }
