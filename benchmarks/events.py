@@ -177,7 +177,8 @@ def story_baseline(cases: Sequence[Case]) -> dict[str, str]:
             sim = float(c.doc @ s.doc)
             if sim > best_sim:
                 best, best_sim = s, sim
-        pred[c.item.uid] = pred[best.item.uid] if best and best_sim >= STORY_SIMILARITY else c.item.uid
+        joined = best is not None and best_sim >= STORY_SIMILARITY
+        pred[c.item.uid] = pred[best.item.uid] if joined else c.item.uid
         seen.append(c)
     return pred
 
@@ -251,8 +252,10 @@ def main() -> int:
         print(f"NOTE: {note}")
     cases = analyse(items, args.config)
     gold_events = len({(c.item.topic, c.item.event) for c in cases})
-    print(f"{len(cases)} write-ups, {gold_events} labelled events; "
-          f"{sum(c.matched for c in cases)} matched by their topic's detector")
+    print(
+        f"{len(cases)} write-ups, {gold_events} labelled events; "
+        f"{sum(c.matched for c in cases)} matched by their topic's detector"
+    )
     rule = EventRule.load()
     if args.fit:
         rule = fit(cases, rule.window_days)
@@ -266,8 +269,11 @@ def main() -> int:
             continue
         print(f"== {label}: {len(subset)} write-ups")
         report("story baseline (0.86, 72 h)", subset, story_baseline(subset))
-        p, r, f = report("events (shipped rule)" if not args.fit else "events (refitted)",
-                         subset, grouped(subset, rule))
+        p, r, f = report(
+            "events (shipped rule)" if not args.fit else "events (refitted)",
+            subset,
+            grouped(subset, rule),
+        )
         figures[label] = {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3)}
     groups = sorted({c.item.group for c in cases})
     if len(groups) > 1:
@@ -277,21 +283,33 @@ def main() -> int:
             test = [c for c in cases if c.item.group == g]
             held = fit(train, rule.window_days)
             p, r, f = report(f"events on {g} (fit on the rest)", test, grouped(test, held))
-            figures[f"held out {g}"] = {"precision": round(p, 3), "recall": round(r, 3),
-                                        "f1": round(f, 3)}
+            figures[f"held out {g}"] = {
+                "precision": round(p, 3),
+                "recall": round(r, 3),
+                "f1": round(f, 3),
+            }
     if args.verbose:
         pred = grouped(cases, rule)
         for c in by_time(cases):
-            print(f"  {c.item.uid:<34} gold={c.item.event:<36} pred={pred[c.item.uid][:20]} "
-                  f"{c.facts.stage:<10} {c.facts.actors} {c.facts.places}")
-    print("detection recall: every matched write-up is queued (lead or thread): "
-          f"{sum(c.matched for c in cases)}/{sum(c.matched for c in cases)}")
+            print(
+                f"  {c.item.uid:<34} gold={c.item.event:<36} pred={pred[c.item.uid][:20]} "
+                f"{c.facts.stage:<10} {c.facts.actors} {c.facts.places}"
+            )
+    print(
+        "detection recall: every matched write-up is queued (lead or thread): "
+        f"{sum(c.matched for c in cases)}/{sum(c.matched for c in cases)}"
+    )
     if args.fit:
-        rule = replace(rule, fitted_on=f"benchmarks/events.py --fit on {len(cases)} write-ups "
-                       f"({', '.join(groups)})", figures=figures)
+        rule = replace(
+            rule,
+            fitted_on=f"benchmarks/events.py --fit on {len(cases)} write-ups ({', '.join(groups)})",
+            figures=figures,
+        )
         rule.save()
-        print(f"wrote {Path('src/newswatch/events/rule.json')}: {rule.weights} "
-              f"bias={rule.bias:.3f} threshold={rule.threshold}")
+        print(
+            f"wrote {Path('src/newswatch/events/rule.json')}: {rule.weights} "
+            f"bias={rule.bias:.3f} threshold={rule.threshold}"
+        )
     return 0
 
 
