@@ -183,7 +183,8 @@ def refresh_event_leads(store: Store, notifier: Notifier, report: DeliveryReport
         ups = [m for m in store.event_write_ups(event_id) if m.status == "sent"]
         lead_row = next((r for r in store.alerts_by_id([lead_id])), None)
         channel, ts, status = store.alert_delivery(lead_id)
-        if lead_row is None or status != "sent" or not ts or update is None:
+        digest = lead_row is not None and lead_row.delivery == "digest"
+        if lead_row is None or digest or status != "sent" or not ts or update is None:
             store.mark_lead_shown(event_id, delivered)  # nothing to edit (e.g. a digest)
             continue
         rows = {r.id: r for r in store.alerts_by_id([m.alert_id for m in ups])}
