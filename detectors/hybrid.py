@@ -388,6 +388,30 @@ class HybridDetector(Detector):
             base = np.where(story, np.maximum(base, self.story_frame_floor), base)
         return base, story
 
+    @classmethod
+    def _event_actors(
+        cls, actors: ActorIndex, opening: str, sentence: str, frames: list[Frame]
+    ) -> tuple[str, ...]:
+        """Who the event is about (for grouping outlets' write-ups): the titled people of the
+        headline and first sentence, then those of the evidence sentence and its agents."""
+        text = " ".join([opening, sentence, *(f.agent for f in frames)])
+        found = [n for n in actors.titles if re.search(rf"\b{re.escape(n)}\b", text)]
+        return tuple(sorted(dict.fromkeys(found)))
+
+    @staticmethod
+    def _event_places(
+        actors: ActorIndex, opening: str, sentence: str, frames: list[Frame]
+    ) -> tuple[str, ...]:
+        """The countries involved: named in the headline, first sentence or evidence, a trip's
+        destination, and the travellers' own countries."""
+        codes = countries_in(opening) | countries_in(sentence)
+        for f in frames:
+            if f.place and (c := country_of(f.place)):
+                codes.add(c)
+            if f.agent and (home := _home(f, actors)):
+                codes.add(home)
+        return tuple(sorted(codes))
+
     def _decide(
         self, doc: Document, cand: list[tuple[int, int, str, str]], v: np.ndarray, headline: float
     ) -> Decision:
@@ -441,6 +465,8 @@ class HybridDetector(Detector):
                 base=round(float(base[k]), 3),
                 centrality=round(float(central[k]), 3),
                 candidates=len(cand),
+                actors=self._event_actors(actors, opening, sentence, frames[k] if frames else []),
+                places=self._event_places(actors, opening, sentence, frames[k] if frames else []),
             ),
             detector=self.kind,
             example=self.semantic.anchors[int(which[k])],

@@ -9,6 +9,8 @@ we depend on, including the ones that bite in production:
   `msg_too_long`);
 * `conversations.history` returns top-level messages only, newest first, as
   Slack does (thread replies need `conversations.replies`);
+* `chat.update` (edits a stored message in place; `edits` counts them), and
+  `reply_broadcast` on thread replies (shown in channel history, as Slack does);
 * `auth.test`, and incoming webhooks at `POST /webhook/<id>` answering `ok`.
 
 Fault injection: `fail_next`, `fail_all`/`recover`, `rate_limit_next` (429 +
@@ -391,6 +393,8 @@ class _Handler(BaseHTTPRequestHandler):
                 result = self._auth_test(params)
             elif method == "chat.postMessage":
                 result = self._post_message(params)
+            elif method == "chat.update":
+                result = self._update_message(params)
             elif method == "conversations.history":
                 result = self._history(params)
             elif method == "conversations.replies":
@@ -487,6 +491,33 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # the hook asked for a lost response
             raise _DropConnection from exc
         return {"ok": True, "channel": cid, "ts": ts, "message": self._as_slack(message, True)}
+
+    def _update_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.update: replace a stored message's text/blocks/metadata, keep its ts."""
+        if error := self._auth_error(params):
+            return error
+        cid, error = self._resolve_channel(params)
+        if error:
+            return error
+        blocks = _jsonish(params.get("blocks"))
+        if blocks is not None and (problem := _block_problem(blocks)):
+            return {"ok": False, "error": "invalid_blocks", "errors": [problem]}
+        state = self.server_state
+        with state._lock:
+            found = [
+                m for m in state.messages if m["channel"] == cid and m["ts"] == params.get("ts")
+            ]
+            if not found:
+                return {"ok": False, "error": "message_not_found"}
+            message = found[0]
+            message["text"] = params.get("text") or message["text"]
+            if blocks is not None:
+                message["blocks"] = blocks
+            metadata = _jsonish(params.get("metadata"))
+            if metadata is not None:
+                message["metadata"] = metadata
+            message["edits"] = message.get("edits", 0) + 1
+        return {"ok": True, "channel": cid, "ts": message["ts"], "text": message["text"]}
 
     @staticmethod
     def _as_slack(message: dict[str, Any], with_metadata: bool) -> dict[str, Any]:

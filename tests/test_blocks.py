@@ -257,10 +257,10 @@ def test_digest_lists_matches_within_limits():
     ]
     message = digest_message("Leader foreign visit", "#digest", alerts)
     assert_within_limits(message)
-    assert message.blocks[0]["text"]["text"] == "Leader foreign visit — 800 new matches"
+    assert message.blocks[0]["text"]["text"] == "Leader foreign visit — 800 new events"
     assert "more not shown" in message.blocks[-1]["elements"][0]["text"]
     assert "<!channel>" not in json.dumps(message.blocks)
-    assert message.text.startswith("[Leader foreign visit] 800 new matches: Story 0")
+    assert message.text.startswith("[Leader foreign visit] 800 new events: Story 0")
     assert message.metadata["event_payload"]["alert_id"] == digest_id(list(reversed(alerts)))
     small = digest_message("Leader foreign visit", "#digest", alerts[:2])
     assert len(small.blocks) == 2 and small.blocks[1]["text"]["text"].count("•") == 2

@@ -146,7 +146,9 @@ def _print_summary(summary: dict) -> None:
         f"[bold]pass done[/]: sources polled {summary['sources_polled']} "
         f"({len(failed)} failed), new articles {summary['new_articles']}, "
         f"matches {summary['matches']}, alerts {summary['alerts_queued']} "
-        f"(+{summary['followups_queued']} follow-ups), delivered {summary['alerts_sent']}"
+        f"(+{summary['followups_queued']} follow-ups), delivered {summary['alerts_sent']}; "
+        f"events {summary.get('events_new', 0)} new, articles "
+        f"{summary.get('articles_alerted', 0)}, outlets {summary.get('outlets', 0)}"
     )
     for name, reason in failed:
         out.print(f"  [yellow]source failed[/] {name}: {reason}", highlight=False)

@@ -23,6 +23,7 @@ from newswatch.notify.blocks import (
     digest_id,
     digest_message,
     escape,
+    event_lead_message,
     notice_message,
     plain_text,
     shorten,
@@ -42,6 +43,7 @@ class DeliveryReport:
     expired: int = 0
     reduced: int = 0  # sent as plain text after Slack rejected the rich message
     held: int = 0  # digest-topic alerts waiting for their period: expected, not a problem
+    updated: int = 0  # event leads edited (chat.update) with their outlets and latest news
     problem: str = ""  # one line for the pass summary: each distinct error with its channel
     errors: dict[str, int] = field(default_factory=dict)  # distinct error -> alerts affected
     notices: list[str] = field(default_factory=list)  # operator notices raised this pass
@@ -174,6 +176,8 @@ def row_to_alert(row: OutboxRow, store: Store, thread_ts: str | None = None) -> 
             if s != p["source"]
         ),
         highlight=tuple(p.get("highlight") or ()),
+        event_id=p.get("event_id") or "",
+        development=p.get("development") or "",
     )
 
 
@@ -288,6 +292,8 @@ def deliver_pending(
 
     for why, ids in waiting.items():
         store.note_waiting(ids, f"waiting: {why}")
+    if not gate.all:
+        refresh_event_leads(store, notifier, gate, report)
     _announce(store, notifier, gate, report, default_channel)
     return report
 
@@ -356,3 +362,36 @@ def _announce(store, notifier, gate, report, default_channel: str | None) -> Non
             except DeliveryError as exc:
                 gate.error(exc)
         report.unsent_notices.append(text)
+
+
+def refresh_event_leads(
+    store: Store, notifier: Notifier, gate: _Gate, report: DeliveryReport
+) -> None:
+    """chat.update each event's lead with its outlets and latest development, once more of
+    its write-ups are delivered than the lead shows. Idempotent (the whole lead is
+    re-rendered from the store), so a crash or a failed update is redone next pass."""
+    update = getattr(notifier, "update", None)
+    for event_id, lead_id, delivered in store.events_to_refresh():
+        ups = [m for m in store.event_write_ups(event_id) if m.status == "sent"]
+        lead_row = next((r for r in store.alerts_by_id([lead_id])), None)
+        channel, ts, status = store.alert_delivery(lead_id)
+        digest = lead_row is not None and lead_row.delivery == "digest"
+        if lead_row is None or digest or status != "sent" or not ts or update is None:
+            store.mark_lead_shown(event_id, delivered)  # nothing to edit (e.g. a digest)
+            continue
+        rows = {r.id: r for r in store.alerts_by_id([m.alert_id for m in ups])}
+        latest_dev = [m for m in ups if m.development]
+        last = latest_dev[-1] if latest_dev else ups[-1]
+        title = rows[last.alert_id].payload.get("title", "") if last.alert_id in rows else ""
+        latest = f"{last.development}: {title}" if last.development else title
+        message = event_lead_message(
+            row_to_alert(lead_row, store), [m.source for m in ups], latest
+        ).model_copy(update={"channel": channel or lead_row.channel})
+        try:
+            update(message, ts)
+        except DeliveryError as exc:  # redone next pass; a fixable fault is announced
+            gate.error(exc)
+            report.note(f"{error_label(exc)} (updating an event's lead)")
+            continue
+        store.mark_lead_shown(event_id, delivered)
+        report.updated += 1

@@ -50,6 +50,9 @@ class Evidence:
     base: float | None = None  # blended score before centrality
     centrality: float | None = None
     candidates: int = 0  # sentences that passed the gate
+    # event facts for grouping write-ups of one happening (newswatch.events)
+    actors: tuple[str, ...] = ()  # people the story is about: "Kim", "Nakasone"
+    places: tuple[str, ...] = ()  # ISO codes of the countries involved: ("KP", "RU")
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class Alert:
     thread_ts: str | None = None  # set when this alert is a follow-up in a story's thread
     other_sources: tuple[str, ...] = ()
     highlight: tuple[str, ...] = ()  # words of the evidence that match the topic, shown in bold
+    event_id: str = ""  # the happening this write-up reports (newswatch.events)
+    development: str = ""  # a new stage of the event this write-up reports ("cancelled")
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,7 @@ def print_status(config: Config, console: Console) -> None:
             "started",
             "finished",
             "new articles",
+            "events",
             "alerts",
             "delivered",
             "queued",
@@ -91,6 +92,7 @@ def print_status(config: Config, console: Console) -> None:
                 _fmt(p["started_at"]),
                 _fmt(p["finished_at"]) if p["finished_at"] else "[yellow]running/crashed[/]",
                 str(s.get("new_articles", "-")),
+                str(s.get("events_new", "-")),
                 str(s.get("alerts_queued", "-")),
                 str(s.get("alerts_sent", "-")),
                 str(s.get("alerts_pending", "-")),
@@ -107,6 +109,11 @@ def print_status(config: Config, console: Console) -> None:
         )
         for text in store.open_faults().values():
             console.print(f"  [yellow]to fix[/]: {text}", highlight=False)
+        ev = store.event_counts()
+        console.print(
+            f"events: {ev['events']} alerted, from {ev['articles']} articles "
+            f"by {ev['outlets']} outlets"
+        )
         console.print(sources_table(config, store))
     finally:
         store.close()

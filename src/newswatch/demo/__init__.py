@@ -166,8 +166,9 @@ def run_demo(console: Console, keep: bool = False, config_dir: Path | None = Non
         console.print(
             f"\n[bold]demo pass[/]: {summary['new_articles']} new articles, "
             f"{summary['matches']} matches, {summary['alerts_queued']} alerts "
-            f"(+{summary['followups_queued']} follow-ups in the same story), "
-            f"{summary['alerts_sent']} delivered to stdout"
+            f"(+{summary['followups_queued']} follow-ups in the same event's thread), "
+            f"{summary['alerts_sent']} delivered to stdout; events: {summary['events_new']}, "
+            f"articles: {summary['articles_alerted']}, outlets: {summary['outlets']}"
         )
         return summary
     finally:

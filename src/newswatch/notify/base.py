@@ -95,6 +95,11 @@ class FanoutNotifier:
         deliveries = [n.send(message) for n in self.notifiers]
         return deliveries[0]
 
+    def update(self, message: SlackMessage, ts: str) -> Delivery:
+        """Edit a sent message where the notifier can (Slack, stdout); others keep theirs."""
+        done = [n.update(message, ts) for n in self.notifiers if hasattr(n, "update")]
+        return done[0] if done else Delivery(channel=message.channel, ts=ts)
+
     def find_sent(
         self, channel: str, alert_id: str, oldest: float, thread_ts: str | None = None
     ) -> Delivery | None:

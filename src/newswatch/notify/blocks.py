@@ -49,6 +49,7 @@ class SlackMessage(BaseModel):
     blocks: list[dict[str, Any]] = Field(default_factory=list, max_length=BLOCKS_MAX)
     metadata: dict[str, Any] | None = None
     thread_ts: str | None = None
+    reply_broadcast: bool | None = None  # a thread reply also shown in the channel
     unfurl_links: bool = False
     unfurl_media: bool = False
 
@@ -233,10 +234,20 @@ def alert_message(alert: Alert) -> SlackMessage:
     src = escape(shorten(source, 200))
 
     if alert.thread_ts:
-        head = fit(lambda t: f"Also reported by *{src}*: {link(url, t)}", title, SECTION_MAX)
+        change = DEVELOPMENT_WORDS.get(alert.development, "")
+        lead_in = f"*New development: {change}* — *{src}*" if change else (
+            f"Also reported by *{src}*"
+        )  # fmt: skip
+        head = fit(lambda t: f"{lead_in}: {link(url, t)}", title, SECTION_MAX)
         details = [_scoring(alert)] + ([f"Published {published}"] if published else [])
-        blocks = [_section(head), _context(" · ".join(details))]
-        fallback = f"[{topic}] Also reported by {source}: {shorten(title, FALLBACK_TITLE_MAX)}"
+        blocks = [_section(head)]
+        evidence = clean(alert.match.evidence)
+        if evidence:  # the outlet's own evidence line
+            quoted = fit(lambda e: "> " + emphasize(e, alert.highlight), evidence, SECTION_MAX)
+            blocks.append(_section(quoted))
+        blocks.append(_context(" · ".join(details)))
+        said = f"New development ({change})" if change else "Also reported by"
+        fallback = f"[{topic}] {said} {source}: {shorten(title, FALLBACK_TITLE_MAX)}"
     else:
         byline = src + (f" · published {published}" if published else "")
         blocks = [
@@ -258,6 +269,40 @@ def alert_message(alert: Alert) -> SlackMessage:
         blocks=blocks,
         metadata=_alert_metadata(alert),
         thread_ts=alert.thread_ts,
+        reply_broadcast=True if alert.thread_ts and alert.development else None,
+    )
+
+
+DEVELOPMENT_WORDS = {
+    "cancelled": "cancelled",
+    "postponed": "postponed",
+    "imposed": "now imposed",
+    "lifted": "lifted",
+}
+
+
+def event_lead_message(lead: Alert, outlets: Sequence[str], latest: str) -> SlackMessage:
+    """The lead message of an event, re-rendered for chat.update: how many outlets have
+    reported it and the latest development (or the latest write-up's headline)."""
+    base = alert_message(lead)
+    names = list(dict.fromkeys(clean(o) for o in outlets if clean(o)))
+    count = f"*{len(names)} outlet{'s' if len(names) != 1 else ''}*: " + ", ".join(
+        escape(shorten(n, 80)) for n in names[:OUTLETS_SHOWN]
+    )
+    if len(names) > OUTLETS_SHOWN:
+        count += f" and {len(names) - OUTLETS_SHOWN} more"
+    lines = [fit(lambda _: count, count, SECTION_MAX)]
+    if clean(latest):
+        lines.append(fit(lambda t: f"Latest: {escape(t)}", latest, SECTION_MAX))
+    blocks = [b for b in base.blocks if not _is_outlets_context(b)]
+    blocks += [_context(line) for line in lines]
+    return base.model_copy(update={"blocks": blocks[:BLOCKS_MAX]})
+
+
+def _is_outlets_context(block: dict[str, Any]) -> bool:
+    elements = block.get("elements") or [{}]
+    return block.get("type") == "context" and str(elements[0].get("text", "")).startswith(
+        "Also reported by"
     )
 
 
@@ -272,18 +317,26 @@ def digest_message(topic_name: str, channel: str, alerts: Sequence[Alert]) -> Sl
     if not alerts:
         raise ValueError("a digest needs at least one alert")
     topic = clean(topic_name) or alerts[0].topic_id
-    n = len(alerts)
-    lines: list[str] = []
+    # events, not articles: outlets' write-ups of one happening are one line
+    grouped: dict[str, list[Alert]] = {}
     for alert in alerts:
+        grouped.setdefault(alert.event_id or alert.id, []).append(alert)
+    n = len(grouped)
+    lines: list[str] = []
+    for group in grouped.values():
+        alert = group[0]
         article = alert.match.article
         title = shorten(clean(article.title) or "(untitled)", FALLBACK_TITLE_MAX)
         bits = [escape(shorten(clean(article.source) or "unknown source", 100))]
         if article.published:
             bits.append(slack_date(article.published))
         bits.append(f"score {alert.match.score:.2f}")
+        others = {clean(a.match.article.source) for a in group[1:]} - {clean(article.source)}
+        if len(group) > 1:
+            bits.append(f"{len(group)} articles, {len(others) + 1} outlets")
         lines.append(f"• {link(_article_url(alert), title)} — {' · '.join(bits)}")
 
-    blocks: list[dict[str, Any]] = [_header(f"{topic} — {n} new match{'es' if n != 1 else ''}")]
+    blocks: list[dict[str, Any]] = [_header(f"{topic} — {n} new event{'s' if n != 1 else ''}")]
     max_sections = BLOCKS_MAX - 2  # header + a trailing "more" context
     current: list[str] = []
     shown = 0
@@ -301,7 +354,7 @@ def digest_message(topic_name: str, channel: str, alerts: Sequence[Alert]) -> Sl
         blocks.append(_context(f"…and {n - shown} more not shown"))
 
     first = alerts[0].match.article
-    fallback = f"[{topic}] {n} new match{'es' if n != 1 else ''}: " + shorten(
+    fallback = f"[{topic}] {n} new event{'s' if n != 1 else ''}: " + shorten(
         clean(first.title) or "(untitled)", FALLBACK_TITLE_MAX
     )
     if n > 1:
@@ -316,6 +369,7 @@ def digest_message(topic_name: str, channel: str, alerts: Sequence[Alert]) -> Sl
                 "alert_id": digest_id(alerts),
                 "topic": alerts[0].topic_id,
                 "count": n,
+                "articles": len(alerts),
             },
         },
     )

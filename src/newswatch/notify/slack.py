@@ -205,8 +205,18 @@ class SlackNotifier:
         if not is_slack_ts(args.get("thread_ts")):
             # A synthetic ts (webhook/stdout era) cannot anchor a thread: post top-level.
             args.pop("thread_ts", None)
+            args.pop("reply_broadcast", None)
         self.throttle.wait(message.channel)
         response = self._call("chat.postMessage", self.client.chat_postMessage, **args)
+        return Delivery(channel=response["channel"], ts=response["ts"])
+
+    def update(self, message: SlackMessage, ts: str) -> Delivery:
+        """chat.update the message at `ts` (an event's lead) with `message`'s content."""
+        args = message.to_api()
+        for key in ("thread_ts", "reply_broadcast", "unfurl_links", "unfurl_media"):
+            args.pop(key, None)
+        self.throttle.wait(message.channel)
+        response = self._call("chat.update", self.client.chat_update, ts=ts, **args)
         return Delivery(channel=response["channel"], ts=response["ts"])
 
     def find_sent(

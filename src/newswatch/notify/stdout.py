@@ -36,6 +36,16 @@ class StdoutNotifier:
             print(file=stream, flush=True)
         return Delivery(channel=message.channel, ts=f"local:{time.time():.6f}")
 
+    def update(self, message: SlackMessage, ts: str) -> Delivery:
+        """An event's lead changed (more outlets, a development): print the new version."""
+        stream = self._stream or sys.stdout
+        body = plain_text(message).translate(_TERMINAL_UNSAFE)
+        with self._lock:
+            print(f"--- {message.channel} (updated {ts})", file=stream)
+            print(body, file=stream)
+            print(file=stream, flush=True)
+        return Delivery(channel=message.channel, ts=ts)
+
     def find_sent(
         self, channel: str, alert_id: str, oldest: float, thread_ts: str | None = None
     ) -> Delivery | None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from newswatch.embed import Embedder
+from newswatch.events import signature_text
 from newswatch.models import Article, Decision
 from newswatch.pass_.stats import PassStats
 from newswatch.scoring import TopicScorer
@@ -19,6 +20,8 @@ class Analysed:
     article: Article
     vector: np.ndarray  # document vector for story clustering
     decisions: dict[str, Decision]
+    # per matched topic: the embedding of headline + evidence sentence (event grouping)
+    event_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def analyse(
@@ -36,7 +39,20 @@ def analyse(
         i += len(d.passages)
     with stats.timed("detect"):
         decisions = scorer.score(docs, vectors)
+    # matches are rare: one more small encode call for their event signatures
+    keys = [
+        (i, t, signature_text(a, d))
+        for i, (a, dec) in enumerate(zip(articles, decisions, strict=True))
+        for t, d in dec.items()
+        if d.matched
+    ]
+    event_vecs: list[dict[str, np.ndarray]] = [{} for _ in articles]
+    if keys:
+        with stats.timed("embed"):
+            sig = embedder.encode([text for *_, text in keys])
+        for (i, t, _), v in zip(keys, sig, strict=True):
+            event_vecs[i][t] = np.asarray(v, dtype=np.float32)
     return [
-        Analysed(a, document_vector(v), dec)
-        for a, v, dec in zip(articles, vectors, decisions, strict=True)
+        Analysed(a, document_vector(v), dec, ev)
+        for a, v, dec, ev in zip(articles, vectors, decisions, event_vecs, strict=True)
     ]

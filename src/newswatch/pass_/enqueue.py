@@ -6,14 +6,16 @@ import os
 from collections.abc import Sequence
 from datetime import timedelta
 
+import numpy as np
 from sqlalchemy.engine import Connection
 
 from newswatch.clock import utcnow
+from newswatch.events import EventFacts, EventRule, Member, default_rule, development, facts_of
 from newswatch.models import Article, Decision
 from newswatch.pass_.analyse import Analysed
 from newswatch.pass_.stats import PassStats
 from newswatch.schema import Config, Topic
-from newswatch.store import Store
+from newswatch.store import Store, StoredMember
 from newswatch.stories import StoryIndex
 
 
@@ -34,6 +36,23 @@ def alert_payload(topic: Topic, article: Article, decision: Decision) -> dict:
     }
 
 
+def deciding(rule: EventRule, facts: EventFacts, vector: np.ndarray, story_id: str):
+    """The store's event decision for one write-up: which event (if any) it joins, and
+    whether it is a new development of that event (a cancellation, an imposition)."""
+
+    def decide(members: Sequence[StoredMember]) -> tuple[str | None, str]:
+        known = [
+            Member(m.event_id, m.story_id, EventFacts.from_json(m.facts), m.vector) for m in members
+        ]
+        event_id, _p = rule.assign(facts, vector, story_id, known)
+        if event_id is None:
+            return None, ""
+        stages = {m.stage for m in members if m.event_id == event_id}
+        return event_id, development(stages, facts.stage)
+
+    return decide
+
+
 def record_and_enqueue(
     analysed: Sequence[Analysed],
     topics: Sequence[Topic],
@@ -47,6 +66,7 @@ def record_and_enqueue(
     index = StoryIndex(urls, stories, matrix, st.similarity)
     known = store.get_articles([a.article.canonical_url for a in analysed])
     by_id = {t.id: t for t in topics}
+    rule = default_rule()
     default_channel = config.settings.slack.default_channel
     rows = []
     for item in analysed:
@@ -60,9 +80,12 @@ def record_and_enqueue(
     # any point either keeps both (the alerts go out once) or neither (the next pass
     # sees the article as new and decides again).
     with store.transaction() as conn:
+        # event locks first, in one order, then the article rows: no lock cycles
+        matched = [t for item in analysed for t, d in item.decisions.items() if d.matched]
+        store.lock_event_topics(conn, matched)
         outcomes = store.upsert_articles(rows, conn)
         _crash_hook("after-articles")
-        _enqueue_matches(analysed, rows, outcomes, by_id, default_channel, store, stats, conn)
+        _enqueue_matches(analysed, rows, outcomes, by_id, default_channel, store, stats, conn, rule)
 
 
 def _crash_hook(point: str) -> None:
@@ -80,6 +103,7 @@ def _enqueue_matches(
     store: Store,
     stats: PassStats,
     conn: Connection,
+    rule: EventRule,
 ) -> None:
     for item, (art, story_id, _vec), outcome in zip(analysed, rows, outcomes, strict=True):
         if outcome == "new":
@@ -93,10 +117,19 @@ def _enqueue_matches(
                 continue
             stats.matches += 1
             topic = by_id[topic_id]
-            queued = store.enqueue_alert(
+            facts = facts_of(art, decision, now=utcnow())
+            vector = item.event_vectors.get(topic_id, np.zeros(0, np.float32))
+            queued = store.enqueue_event_alert(
                 topic_id=topic_id,
                 story_id=story_id,
                 article_url=art.canonical_url,
+                source=art.source,
+                at=facts.at,
+                stage=facts.stage,
+                facts=facts.as_json(),
+                vector=vector,
+                window=timedelta(days=rule.window_days),
+                decide=deciding(rule, facts, vector, story_id),
                 channel=topic.channel or default_channel,
                 delivery=topic.delivery,
                 score=float(decision.score),
@@ -105,7 +138,9 @@ def _enqueue_matches(
             )
             if queued is None:
                 continue
+            stats.outlets.add(art.source)
             if queued[1] == "lead":
                 stats.alerts_queued += 1
+                stats.events_new += 1
             else:
                 stats.followups_queued += 1

@@ -39,6 +39,8 @@ class PassStats:
     matches: int = 0
     alerts_queued: int = 0
     followups_queued: int = 0
+    events_new: int = 0  # events first alerted this pass (each lead is one)
+    outlets: set[str] = field(default_factory=set)  # outlets of this pass's alerted write-ups
     alerts_sent: int = 0
     alerts_pending: int = 0
     alerts_held: int = 0  # waiting for their topic's digest period
@@ -92,6 +94,8 @@ class PassStats:
         d = dict(self.__dict__)
         d["sources_failed"] = [list(x) for x in self.sources_failed]
         d["sources_degraded"] = [list(x) for x in self.sources_degraded]
+        d["outlets"] = len(self.outlets)
+        d["articles_alerted"] = self.alerts_queued + self.followups_queued
         d["timings"] = {k: round(v, 3) for k, v in self.timings.items()}
         d["overlapped"] = {k: round(v, 3) for k, v in self.overlapped.items()}
         return d
@@ -101,7 +105,9 @@ class PassStats:
         line = (
             f"sources polled: {self.sources_polled} ({failed} failed), "
             f"new articles: {self.new_articles}, matches: {self.matches}, "
-            f"alerts: {self.alerts_queued} new + {self.followups_queued} follow-ups, "
+            f"alerts: {self.alerts_queued} new + {self.followups_queued} follow-ups "
+            f"(events: {self.events_new} new, articles: "
+            f"{self.alerts_queued + self.followups_queued}, outlets: {len(self.outlets)}), "
             f"delivered: {self.alerts_sent}"
         )
         if self.alerts_pending:

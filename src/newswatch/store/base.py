@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,16 @@ def _with_driver(url: str) -> str:
         if url.startswith(plain):
             return "postgresql+psycopg://" + url[len(plain) :]
     return url
+
+
+@contextmanager
+def joined(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
+    """The caller's connection (its transaction commits), else a transaction of our own."""
+    if conn is not None:
+        yield conn
+        return
+    with engine.begin() as own:
+        yield own
 
 
 class StoreBase:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from newswatch.clock import utcnow
 from newswatch.keys import alert_id
-from newswatch.store.base import StoreBase, _aware, _insert_ignore
+from newswatch.store.base import StoreBase, _aware, _insert_ignore, joined
 from newswatch.store.leases import claim_is_dead
 from newswatch.store.tables import alerts, story_alerts
 
@@ -60,16 +58,6 @@ def _row_to_outbox(r) -> OutboxRow:
 EXPIRED_UNKNOWN = "expired (send interrupted, not known to be posted)"
 
 
-@contextmanager
-def _joined(engine: Engine, conn: Connection | None) -> Iterator[Connection]:
-    """The caller's connection (its transaction commits), else a transaction of our own."""
-    if conn is not None:
-        yield conn
-        return
-    with engine.begin() as own:
-        yield own
-
-
 def _claimed_by(token: str | None):
     return alerts.c.claimed_by.is_(None) if token is None else alerts.c.claimed_by == token
 
@@ -96,7 +84,7 @@ class OutboxStore(StoreBase):
         """
         aid = alert_id(topic_id, story_id, article_url)
         now = utcnow()
-        with _joined(self.engine, conn) as conn:
+        with joined(self.engine, conn) as conn:
             if conn.execute(select(alerts.c.id).where(alerts.c.id == aid)).first():
                 return None
             kind, lead = "lead", None
@@ -296,6 +284,13 @@ class OutboxStore(StoreBase):
             q = q.where(alerts.c.created_at >= since)
         with self.engine.connect() as conn:
             return [_row_to_outbox(r) for r in conn.execute(q)]
+
+    def alerts_by_id(self, ids: list[str]) -> list[OutboxRow]:
+        if not ids:
+            return []
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(alerts).where(alerts.c.id.in_(ids))).all()
+        return [_row_to_outbox(r) for r in rows]
 
     def outbox_counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:

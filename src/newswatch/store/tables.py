@@ -129,3 +129,37 @@ delivery_faults = Table(
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
 )
+
+# Events: outlets' write-ups of one happening (newswatch.events). One lead per (topic, event).
+events = Table(
+    "events",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("topic_id", String(128), nullable=False, index=True),
+    Column("lead_alert_id", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("lead_shown", Integer, nullable=False, default=0),  # write-ups the lead message shows
+)
+
+event_alerts = Table(
+    "event_alerts",
+    metadata,
+    Column("topic_id", String(128), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("lead_alert_id", String(64), nullable=False),
+)
+
+event_members = Table(
+    "event_members",
+    metadata,
+    Column("alert_id", String(64), primary_key=True),
+    Column("event_id", String(64), nullable=False, index=True),
+    Column("topic_id", String(128), nullable=False, index=True),
+    Column("story_id", String(64), nullable=False),
+    Column("source", String(255), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("stage", String(32), nullable=False, default=""),
+    Column("development", String(32), nullable=False, default=""),
+    Column("facts", JSON, nullable=False),
+    Column("vector", LargeBinary),
+)
