@@ -19,6 +19,7 @@ from typing import Any
 
 from newswatch.delivery import deliver_pending, send_notices
 from newswatch.http import Fetcher
+from newswatch.labels import sync_reactions
 from newswatch.models import Article, FeedItem
 from newswatch.notify import build_notifier
 from newswatch.pass_ import fetch as fetch_stage
@@ -104,6 +105,7 @@ def run_pass(
         stats.take_delivery(report)
         if stats.delivery_problem:
             logger.warning(stats.delivery_problem)
+        sync_reactions(store, notifier, config.settings, logger)  # Slack reactions -> labels
         logger.info(stats.summary_line())
         store.finish_pass(pass_id, stats.as_dict())
         return stats

@@ -12,13 +12,14 @@ several workers and crashes stay correct:
 from __future__ import annotations
 
 from newswatch.store.articles import ArticleStore, StoredArticle
+from newswatch.store.labels import LabelStore, ReactionAlert
 from newswatch.store.leases import process_token
 from newswatch.store.outbox import OutboxRow, OutboxStore
 from newswatch.store.sources import SourceStore
 
 
-class Store(ArticleStore, OutboxStore, SourceStore):
+class Store(ArticleStore, OutboxStore, SourceStore, LabelStore):
     """All persistent state of newswatch behind one small API."""
 
 
-__all__ = ["OutboxRow", "Store", "StoredArticle", "process_token"]
+__all__ = ["OutboxRow", "ReactionAlert", "Store", "StoredArticle", "process_token"]
