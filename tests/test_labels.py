@@ -23,6 +23,10 @@ from newswatch.store import Store
 
 runner = CliRunner()
 VISIT = "leader-foreign-visit"
+VISIT_TEXT = (
+    "The prime minister will travel to Tokyo next week for talks with the Japanese "
+    "prime minister on trade and security, her office announced on Monday."
+)
 
 
 def _label(topic, key, value, who, minutes, source="cli") -> tuple[Label, str, str]:
@@ -323,3 +327,144 @@ def test_label_url_fetches_stores_and_labels_the_page(config_dir, site, tmp_path
     missing = site.url("/news/missing.html")
     result = runner.invoke(app, ["label", "--url", missing, "-t", VISIT, "--not-relevant", *cfg])
     assert result.exit_code == 1 and f"cannot fetch {missing}" in result.output
+
+
+# -- label --review in a real terminal ----------------------------------------------------
+
+
+class Terminal:
+    """A child process on a real pty; `expect` reads until a text appears (with a deadline)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]):
+        import os
+        import pty
+        import subprocess
+
+        self.master, slave = pty.openpty()
+        self.proc = subprocess.Popen(
+            argv, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True
+        )
+        os.close(slave)
+        self.seen = ""
+
+    def expect(self, text: str, timeout: float = 600) -> str:
+        import os
+        import select
+        import time
+
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{text!r} did not appear; the terminal shows:\n{self.seen}")
+            ready, _, _ = select.select([self.master], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 4096)
+                except OSError:  # the child closed the terminal
+                    chunk = b""
+                if not chunk:
+                    raise AssertionError(
+                        f"{text!r} never appeared; the terminal shows:\n{self.seen}"
+                    )
+                self.seen += chunk.decode("utf-8", "replace")
+        head, _, self.seen = self.seen.partition(text)
+        return head
+
+    def press(self, key: str) -> None:
+        import os
+
+        os.write(self.master, key.encode())
+
+    def close(self) -> int:
+        import os
+
+        try:
+            return self.proc.wait(timeout=60)
+        finally:
+            os.close(self.master)
+
+
+def test_review_in_a_terminal_stores_each_answer_as_it_is_given(config_dir, tmp_path):
+    import os
+    import sys
+
+    from newswatch.labels.review import PROMPT
+    from newswatch.models import Article
+
+    texts = {
+        "visit": ("PM flies to Tokyo for talks", VISIT_TEXT),
+        "maybe": ("President may travel", "The president may travel abroad later this year."),
+        "sport": (SPORT["title"], " ".join(SPORT["paragraphs"])),
+        "home": ("Minister tours the north", "The prime minister toured flooded northern towns."),
+        "trade": (
+            "Exports rise",
+            "Exports rose four percent in March, the statistics office said.",
+        ),
+    }
+    store = Store(f"sqlite:///{tmp_path / 'nw.db'}")
+    try:
+        store.upsert_articles(
+            [
+                (Article(f"https://news.test/{k}", f"https://news.test/{k}", "Test", t, b), k, None)
+                for k, (t, b) in texts.items()
+            ]
+        )
+        # already labelled by this reviewer: not asked again
+        store.put_labels(
+            [(Label(VISIT, "https://news.test/trade", 0, "cli", "rev", utcnow()), "", "")]
+        )
+    finally:
+        store.close()
+    env = {**os.environ, "USER": "rev", "COLUMNS": "100", "TERM": "xterm"}
+    argv = [sys.executable, "-m", "newswatch.cli", "label", "--review", "--topic", VISIT]
+    term = Terminal([*argv, "--config-dir", str(config_dir)], env)
+    db = f"sqlite:///{tmp_path / 'nw.db'}"
+
+    def on_screen() -> str:
+        screen = term.expect(PROMPT.strip())
+        return next(k for k, (title, _) in texts.items() if title in screen)
+
+    try:
+        shown = [on_screen()]
+        term.press("r")
+        shown.append(on_screen())
+        check = Store(db)  # the first answer is in the store before the next question
+        assert [(x.article_key, x.value) for x in check.labels(VISIT)][-1:] == [
+            (f"https://news.test/{shown[0]}", 1)
+        ]
+        check.close()
+        term.press("x")  # not an answer: asked again
+        term.expect("press r, n, s or q")
+        term.expect(PROMPT.strip())
+        term.press("n")
+        shown.append(on_screen())
+        term.press("s")
+        term.expect(PROMPT.strip())
+        term.press("q")
+        term.expect("review done: 1 relevant, 1 not relevant, 1 skipped")
+        assert term.close() == 0
+    finally:
+        if term.proc.poll() is None:
+            term.proc.kill()
+    store = Store(f"sqlite:///{tmp_path / 'nw.db'}")
+    try:
+        got = {x.article_key.rsplit("/", 1)[1]: (x.value, x.who) for x in store.labels(VISIT)}
+    finally:
+        store.close()
+    assert "trade" not in shown
+    assert got == {"trade": (0, "rev"), shown[0]: (1, "rev"), shown[1]: (0, "rev")}
+
+
+def test_reaction_emoji_settings_are_slack_names_and_may_not_overlap():
+    from pydantic import ValidationError
+
+    from newswatch.labels import verdicts
+    from newswatch.schema import LabelSettings
+
+    s = LabelSettings(relevant_emoji=[":heavy_check_mark:"], not_relevant_emoji=["no_entry"])
+    assert s.relevant_emoji == ["heavy_check_mark"]
+    got = verdicts({"heavy_check_mark": ["U1", "U2"], "no_entry": ["U2", "U3"], "eyes": ["U4"]}, s)
+    assert got == {"U1": 1, "U3": 0}  # U2 said both: no label
+    with pytest.raises(ValidationError, match="both relevant and not relevant"):
+        LabelSettings(relevant_emoji=["x"])

@@ -177,7 +177,8 @@ def _review(store, cfg: Config, topic_id, who: str, limit: int, since: str | Non
     answers = review(store, found, topic, who, out)
     out.print(
         f"review done: {answers['relevant']} relevant, {answers['not relevant']} not relevant, "
-        f"{answers['skip']} skipped (stored as {who!r})"
+        f"{answers['skip']} skipped (stored as {who!r})",
+        highlight=False,
     )
 
 

@@ -9,6 +9,7 @@ lost terminal keeps everything answered so far.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -78,17 +79,38 @@ def candidates(
     return found[:limit]
 
 
-def read_key() -> str:
-    """One key from the terminal (no Enter needed); a line's first letter when piped."""
-    if sys.stdin.isatty():
-        import click
+class KeyReader:
+    """One key per answer from the terminal (no Enter); a line's first letter when piped.
 
+    The terminal stays in cbreak mode for the whole review (entered without flushing),
+    so a key pressed the instant a question appears is never lost.
+    """
+
+    def __enter__(self) -> KeyReader:
+        self.fd = sys.stdin.fileno() if sys.stdin.isatty() else None
+        if self.fd is not None:
+            import termios
+            import tty
+
+            self.saved = termios.tcgetattr(self.fd)
+            tty.setcbreak(self.fd, termios.TCSANOW)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fd is not None:
+            import termios
+
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+
+    def __call__(self) -> str:
         try:
-            return click.getchar().lower()
-        except (KeyboardInterrupt, EOFError):
+            if self.fd is not None:
+                key = os.read(self.fd, 1).decode("utf-8", "replace")
+                return "q" if key in ("", "\x04") else key.lower()
+            line = sys.stdin.readline()
+        except KeyboardInterrupt:
             return "q"
-    line = sys.stdin.readline()
-    return line.strip()[:1].lower() if line else "q"
+        return line.strip()[:1].lower() if line else "q"
 
 
 def _show(console: Console, i: int, n: int, c: Candidate, topic: Topic) -> None:
@@ -111,9 +133,12 @@ def review(
     topic: Topic,
     who: str,
     console: Console,
-    key: Callable[[], str] = read_key,
+    key: Callable[[], str] | None = None,
 ) -> Counter:
     """Ask about each candidate in turn; store each r/n answer immediately. Counts per answer."""
+    if key is None:
+        with KeyReader() as reader:
+            return review(store, found, topic, who, console, reader)
     answers: Counter = Counter()
     for i, c in enumerate(found, 1):
         _show(console, i, len(found), c, topic)
