@@ -188,6 +188,10 @@ def test_reactions_are_left_alone_when_slack_cannot_be_read(tmp_path, slack_serv
         assert (first.written, first.removed, first.problem) == (1, 0, "")
         assert store.training_labels()[0].text == "The president flew to Tokyo."  # no article
 
+        calls = len(slack_server.requests)
+        assert sync_reactions(store, notifier, Settings(), shard="1/2").alerts == 0
+        assert len(slack_server.requests) == calls  # only shard 0 reads Slack
+
         slack_server.fail_all(status=500)
         failed = sync_reactions(store, notifier, Settings())
         assert "conversations.history" in failed.problem and failed.removed == 0

@@ -89,9 +89,9 @@ def label(
     ] = False,
     limit: Annotated[int, typer.Option(help="--review: articles to show at most.")] = 20,
     since: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(help="--review: only articles fetched since (7d, 24h, an ISO date)."),
-    ] = None,
+        str,
+        typer.Option(help="--review: only articles fetched since (30d, 24h, an ISO date; all)."),
+    ] = "30d",
     who: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option(help="Whose labels these are (default: $USER)."),
@@ -160,13 +160,13 @@ def _label_url(store, cfg: Config, url: str, topic_id, relevant, who: str) -> No
     )
 
 
-def _review(store, cfg: Config, topic_id, who: str, limit: int, since: str | None) -> None:
+def _review(store, cfg: Config, topic_id, who: str, limit: int, since: str) -> None:
     from newswatch.clock import since_to_datetime
     from newswatch.labels.review import candidates, review
 
     topic = _topic(cfg, topic_id, "--review")
     try:
-        start = since_to_datetime(since) if since else None
+        start = None if since == "all" else since_to_datetime(since)
     except ValueError as exc:
         raise _fail(f"--since: {exc}") from None
     with err.status(f"scoring stored articles for {topic.id}"):

@@ -115,12 +115,16 @@ def sync_reactions(
     notifier: Notifier,
     settings: Settings,
     logger: logging.Logger | logging.LoggerAdapter = log,
+    shard: str | None = None,
 ) -> ReactionSync:
-    """Store the labels analysts gave by reacting to recent alerts; Slack trouble never raises."""
+    """Store the labels analysts gave by reacting to recent alerts; Slack trouble never raises.
+
+    With sharded workers only shard 0 reads (every shard sees the same alerts).
+    """
     cfg = settings.labels
     report = ReactionSync()
     slack = _slack(notifier)
-    if not cfg.from_reactions or slack is None:
+    if not cfg.from_reactions or slack is None or (shard and not shard.startswith("0/")):
         return report  # reactions exist only where the Slack Web API posted the alerts
     since = utcnow() - timedelta(days=cfg.reaction_window_days)
     posted = store.reaction_alerts(since)

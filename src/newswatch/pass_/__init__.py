@@ -105,7 +105,7 @@ def run_pass(
         stats.take_delivery(report)
         if stats.delivery_problem:
             logger.warning(stats.delivery_problem)
-        sync_reactions(store, notifier, config.settings, logger)  # Slack reactions -> labels
+        sync_reactions(store, notifier, config.settings, logger, shard)  # reactions -> labels
         logger.info(stats.summary_line())
         store.finish_pass(pass_id, stats.as_dict())
         return stats
