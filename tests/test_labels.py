@@ -161,13 +161,13 @@ def test_reactions_on_alerts_become_labels_and_removed_ones_stop_being_labels(
         store.close()
 
 
-def test_reactions_are_left_alone_when_slack_cannot_be_read(tmp_path, slack_server):
+def test_reactions_are_left_alone_when_slack_cannot_be_read(store_url, slack_server):
     """A failed read (here: a server error on every history call) removes no label."""
     from newswatch.labels import sync_reactions
     from newswatch.notify import SlackNotifier, notice_message
     from newswatch.schema import Settings
 
-    store = Store(f"sqlite:///{tmp_path / 'nw.db'}")
+    store = Store(store_url)
     notifier = SlackNotifier(slack_server.token, base_url=slack_server.api_url, max_retries=0)
     try:
         queued = store.enqueue_alert(
@@ -196,6 +196,11 @@ def test_reactions_are_left_alone_when_slack_cannot_be_read(tmp_path, slack_serv
         failed = sync_reactions(store, notifier, Settings())
         assert "conversations.history" in failed.problem and failed.removed == 0
         assert [x.value for x in store.labels()] == [0]
+
+        slack_server.recover()
+        alice.reactions_remove(channel=sent.channel, timestamp=sent.ts, name="-1")
+        again = sync_reactions(store, notifier, Settings())
+        assert (again.removed, again.problem, store.labels()) == (1, "", [])
     finally:
         slack_server.recover()
         store.close()
