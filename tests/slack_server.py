@@ -11,7 +11,12 @@ we depend on, including the ones that bite in production:
   Slack does (thread replies need `conversations.replies`);
 * `chat.update` (edits a stored message in place; `edits` counts them), and
   `reply_broadcast` on thread replies (shown in channel history, as Slack does);
-* `auth.test`, and incoming webhooks at `POST /webhook/<id>` answering `ok`.
+* `auth.test`, and incoming webhooks at `POST /webhook/<id>` answering `ok`;
+* `reactions.add` / `reactions.remove` / `reactions.get` (by channel + timestamp, thread
+  replies included) with Slack's errors (`already_reacted`, `no_reaction`,
+  `message_not_found`); messages in `conversations.history` / `.replies` carry their
+  `reactions` (`name`, `users`, `count`) as Slack's do. Analysts react with their own
+  user token: `server.user_token("U0ALICE")`.
 
 Fault injection: `fail_next`, `fail_all`/`recover`, `rate_limit_next` (429 +
 Retry-After), `error_next`/`error_all` (HTTP 200 `ok: false` with any Slack error
@@ -88,6 +93,7 @@ class SlackServer:
     not_in_channels: set[str] = field(default_factory=set)  # the bot was never invited
     archived_channels: set[str] = field(default_factory=set)
     missing_scopes: set[str] = field(default_factory=set)  # e.g. {"channels:history"}
+    user_tokens: dict[str, str] = field(default_factory=dict)  # token -> user id
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -140,6 +146,13 @@ class SlackServer:
 
     def webhook_url(self, hook_id: str = "T0/B0/XXXX") -> str:
         return f"{self.base_url}/webhook/{hook_id}"
+
+    def user_token(self, user_id: str) -> str:
+        """A user token acting as `user_id` (e.g. for reactions.add), registered on first use."""
+        token = f"xoxp-{user_id.lower()}"
+        with self._lock:
+            self.user_tokens[token] = user_id
+        return token
 
     # -- fault injection -------------------------------------------------------------------
 
@@ -399,6 +412,8 @@ class _Handler(BaseHTTPRequestHandler):
                 result = self._history(params)
             elif method == "conversations.replies":
                 result = self._replies(params)
+            elif method in ("reactions.add", "reactions.remove", "reactions.get"):
+                result = self._reactions(method, params)
             else:
                 result = {"ok": False, "error": "unknown_method"}
         except _DropConnection:
@@ -415,9 +430,56 @@ class _Handler(BaseHTTPRequestHandler):
         token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else params.get("token")
         if not token:
             return {"ok": False, "error": "not_authed"}
-        if token != self.server_state.token:
+        if token != self.server_state.token and token not in self.server_state.user_tokens:
             return {"ok": False, "error": "invalid_auth"}
         return None
+
+    def _caller(self, params: dict[str, Any]) -> str:
+        auth = self.headers.get("Authorization") or ""
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else params.get("token")
+        return self.server_state.user_tokens.get(token or "", BOT_USER_ID)
+
+    def _reactions(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if error := self._auth_error(params):
+            return error
+        cid, error = self._resolve_channel(params)
+        if error:
+            return error
+        ts = params.get("timestamp")
+        state = self.server_state
+        with state._lock:
+            message = next(
+                (m for m in state.messages if m["channel"] == cid and m["ts"] == ts), None
+            )
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            if method == "reactions.get":
+                return {
+                    "ok": True,
+                    "type": "message",
+                    "channel": cid,
+                    "message": self._as_slack(message, False),
+                }
+            name = (params.get("name") or "").strip(":")
+            if not name:
+                return {"ok": False, "error": "invalid_name"}
+            user = self._caller(params)
+            reactions = message.setdefault("reactions", [])
+            entry = next((r for r in reactions if r["name"] == name), None)
+            if method == "reactions.add":
+                if entry is None:
+                    entry = {"name": name, "users": []}
+                    reactions.append(entry)
+                if user in entry["users"]:
+                    return {"ok": False, "error": "already_reacted"}
+                entry["users"].append(user)
+            else:
+                if entry is None or user not in entry["users"]:
+                    return {"ok": False, "error": "no_reaction"}
+                entry["users"].remove(user)
+                if not entry["users"]:
+                    reactions.remove(entry)
+        return {"ok": True}
 
     def _auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._auth_error(params) or {
@@ -534,6 +596,11 @@ class _Handler(BaseHTTPRequestHandler):
             out["thread_ts"] = message["thread_ts"]
         if with_metadata and message["metadata"] is not None:
             out["metadata"] = message["metadata"]
+        if message.get("reactions"):
+            out["reactions"] = [
+                {"name": r["name"], "users": list(r["users"]), "count": len(r["users"])}
+                for r in message["reactions"]
+            ]
         return out
 
     def _page(self, params: dict[str, Any], candidates: list[dict[str, Any]]) -> dict[str, Any]:

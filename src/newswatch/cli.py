@@ -18,6 +18,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import typer  # noqa: E402
 from rich.console import Console  # noqa: E402
 
+from newswatch.cli_labels import register as register_label_commands  # noqa: E402
 from newswatch.config import load_config  # noqa: E402
 from newswatch.schema import Config, ConfigError  # noqa: E402
 
@@ -385,6 +386,9 @@ def health(config_dir: ConfigDir = None) -> None:
         out.print(health_report_text(cfg, store), highlight=False)
     finally:
         store.close()
+
+
+register_label_commands(app)  # `label` and `labels` live in newswatch.cli_labels
 
 
 def main() -> None:  # pragma: no cover

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_CONFIG_DIR = "config"
 CONFIG_DIR_ENV = "NEWSWATCH_CONFIG_DIR"
@@ -72,6 +72,31 @@ class HealthSettings(_Strict):
     silent_hours_before_notice: float = Field(48, gt=0)
 
 
+class LabelSettings(_Strict):
+    """Analysts' verdicts from Slack: reactions on posted alerts become labels each pass."""
+
+    from_reactions: bool = True  # needs the bot scopes reactions:read and channels:history
+    reaction_window_days: float = Field(14, gt=0)  # alerts posted this recently are read
+    relevant_emoji: list[str] = Field(default_factory=lambda: ["white_check_mark", "+1"])
+    not_relevant_emoji: list[str] = Field(default_factory=lambda: ["x", "-1"])
+
+    @field_validator("relevant_emoji", "not_relevant_emoji")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        """Emoji names as Slack reports them: ':+1:' and '+1' are the same."""
+        names = [e.strip().strip(":") for e in v]
+        if not all(names):
+            raise ValueError("emoji names must not be empty")
+        return names
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> LabelSettings:
+        both = set(self.relevant_emoji) & set(self.not_relevant_emoji)
+        if both:
+            raise ValueError(f"emoji both relevant and not relevant: {sorted(both)}")
+        return self
+
+
 class Settings(_Strict):
     store: StoreSettings = StoreSettings()
     embedding: EmbeddingSettings = EmbeddingSettings()
@@ -80,6 +105,7 @@ class Settings(_Strict):
     schedule: ScheduleSettings = ScheduleSettings()
     stories: StorySettings = StorySettings()
     health: HealthSettings = HealthSettings()
+    labels: LabelSettings = LabelSettings()
     min_text_chars: int = Field(400, ge=0)
 
 

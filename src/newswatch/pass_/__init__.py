@@ -20,6 +20,7 @@ from typing import Any
 from newswatch.clock import utcnow
 from newswatch.delivery import deliver_pending, send_notices
 from newswatch.http import Fetcher
+from newswatch.labels import sync_reactions
 from newswatch.models import Article, FeedItem
 from newswatch.notify import build_notifier
 from newswatch.pass_ import fetch as fetch_stage
@@ -127,6 +128,7 @@ def run_pass(
             logger.warning(stats.delivery_problem)
         for text in report.unsent_notices:  # Slack could not take them: the log carries them
             logger.warning("newswatch notice: %s", text)
+        sync_reactions(store, notifier, config.settings, logger, shard)  # reactions -> labels
         logger.info(stats.summary_line())
         store.finish_pass(pass_id, stats.as_dict())
         return stats

@@ -16,18 +16,22 @@ from newswatch.store.articles import ArticleStore, StoredArticle
 from newswatch.store.errors import StoreUnavailable, describe_store_error
 from newswatch.store.events import EventStore, StoredMember
 from newswatch.store.faults import FaultStore
+from newswatch.store.labels import LabelStore, ReactionAlert
 from newswatch.store.leases import process_token
 from newswatch.store.outbox import OutboxRow, OutboxStore
 from newswatch.store.refetch import RefetchStore
 from newswatch.store.sources import SourceStore
 
 
-class Store(ArticleStore, OutboxStore, EventStore, SourceStore, FaultStore, RefetchStore):
+class Store(
+    ArticleStore, OutboxStore, EventStore, SourceStore, FaultStore, RefetchStore, LabelStore
+):
     """All persistent state of newswatch behind one small API."""
 
 
 __all__ = [
     "OutboxRow",
+    "ReactionAlert",
     "Store",
     "StoreUnavailable",
     "StoredArticle",

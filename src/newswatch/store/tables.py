@@ -163,3 +163,31 @@ event_members = Table(
     Column("facts", JSON, nullable=False),
     Column("vector", LargeBinary),
 )
+
+# An analyst's verdict on (topic, article): one row per person, the latest wins. The text
+# judged is kept with it, so training never depends on the article still being stored
+# (imported labels have no stored article at all). Added in schema 1 by create_all.
+labels = Table(
+    "labels",
+    metadata,
+    Column("topic_id", String(128), primary_key=True),
+    Column("article_key", String(2048), primary_key=True),  # canonical URL or a given id
+    Column("who", String(255), primary_key=True),
+    Column("value", Integer, nullable=False),  # 1 relevant, 0 not relevant
+    Column("source", String(16), nullable=False),  # slack | cli | file
+    Column("text_hash", String(64), nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Column("text", Text, nullable=False, default=""),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# The reactions the last pass saw on each alert, per person: only a change (added,
+# removed, switched) touches `labels`, so a later CLI label is not overwritten by an
+# old reaction that is still there.
+label_reactions = Table(
+    "label_reactions",
+    metadata,
+    Column("alert_id", String(64), primary_key=True),
+    Column("who", String(255), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
