@@ -32,10 +32,11 @@ from newswatch.detectors.learned import LearnedDetector  # noqa: E402
 from newswatch.config import load_topics  # noqa: E402
 from newswatch.embed import get_embedder  # noqa: E402
 from newswatch.training import (  # noqa: E402
+    FoldEnsemble,
     Labelled,
-    _combiner,
     _matrix,
     choose_threshold,
+    fit_decider,
     oof_scores,
     prf,
     signals_of,
@@ -78,18 +79,25 @@ def dataset(base: Path, corpus: str, topic: str) -> tuple[list[Labelled], set[st
     return out, listed
 
 
-def fit(x, has, y, target: float):
-    """Combiner on all rows + the threshold its 5-fold out-of-fold scores choose."""
+def fit(x, has, y, target: float, combiner_only: bool = False):
+    """What `newswatch train` saves from these labels: (combiner or None, threshold);
+    `combiner_only` keeps the combiner even where the hand formula measured better."""
     k = min(5, int((y == 1).sum()), int((y == 0).sum()))
     if k < 2:
-        return None, 1.0
-    oof, _ = oof_scores(x, has, y, k)
-    t, _ = choose_threshold(y, oof, target)
-    return _combiner().fit(x[has], y[has]), t
+        return "untrained", 1.0
+    if combiner_only:
+        models: list = []
+        oof, _ = oof_scores(x, has, y, k, models=models)
+        return FoldEnsemble(models), choose_threshold(y, oof, target)[0]
+    fitted = fit_decider(x, has, y, k, target)
+    return fitted.combiner, fitted.threshold
 
 
-def apply(model, t, x, has) -> np.ndarray:
-    return has & (model.predict_proba(x)[:, 1] >= t)
+def apply(model, t, x, has, hand_t: float) -> np.ndarray:
+    if isinstance(model, str):  # too few labels to train: the untrained decision
+        return has & (x[:, 0] >= hand_t)
+    scores = x[:, 0] if model is None else model.predict_proba(x)[:, 1]
+    return has & (scores >= t)
 
 
 def fmt(p: float, r: float, f: float) -> str:
@@ -131,11 +139,13 @@ def run(config_dir: Path, topics: list[str], cache: Path | None = None, seeds: i
                 oof, _ = oof_scores(xd, hd, yd, k)
                 t, _ = choose_threshold(yd, oof, topic.target_precision)
                 print(f"  {dst:<13} learned, same-corpus {k}-fold CV: {fmt(*prf(yd, oof >= t))}")
-            model, t = fit(xs, hs, ys, topic.target_precision)
-            if model is not None:
+            for only in (True, False):
+                model, t = fit(xs, hs, ys, topic.target_precision, combiner_only=only)
+                what = "combiner" if only else "as `train` saves it"
+                what += "" if only else (" (hand formula)" if model is None else " (combiner)")
                 print(
-                    f"  {dst:<13} learned on {src} (thr {t:.2f}): "
-                    f"{fmt(*prf(yd, apply(model, t, xd, hd)))}"
+                    f"  {dst:<13} trained on {src}, {what}, thr {t:.2f}: "
+                    f"{fmt(*prf(yd, apply(model, t, xd, hd, topic.threshold)))}"
                 )
             ids = [i for i, d in enumerate(data[src][0]) if d.id in listed]
             for n in CURVE:
@@ -147,7 +157,7 @@ def run(config_dir: Path, topics: list[str], cache: Path | None = None, seeds: i
                     rng = np.random.default_rng(seed)
                     pick = np.array(ids if n is None else rng.choice(ids, min(n, len(ids)), False))
                     m, t = fit(xs[pick], hs[pick], ys[pick], topic.target_precision)
-                    fs.append(prf(yd, apply(m, t, xd, hd))[2] if m is not None else hand[2])
+                    fs.append(prf(yd, apply(m, t, xd, hd, topic.threshold))[2])
                 label = "all" if n is None else str(n)
                 print(
                     f"  {dst:<13} curve n={label} labels of {src}: F1={np.mean(fs):.3f} "

@@ -60,6 +60,18 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+class FoldEnsemble:
+    """The cross-validation folds' combiners, averaged: the threshold chosen on their
+    out-of-fold scores then holds for the saved model (one refit on every label scores
+    differently than the folds did)."""
+
+    def __init__(self, models: list[Any]) -> None:
+        self.models = models
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        return np.mean([m.predict_proba(x) for m in self.models], axis=0)
+
+
 @dataclass(frozen=True)
 class TrainedModel:
     """What `newswatch train` saves for one topic: a combiner (None = the hybrid formula,

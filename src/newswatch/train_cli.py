@@ -62,6 +62,7 @@ def run_train(
                     f"{topic.id}: skipped (its detectors {list(topic.detectors)} do not include "
                     "`learned`, the kind a trained model drives)",
                     highlight=False,
+                    soft_wrap=True,
                 )
                 continue
             docs: list[Labelled] = labelled_from_files(topic.id, rows, label_rows) if rows else []
@@ -90,24 +91,29 @@ def print_report(r: TrainReport, console: Console) -> None:
     console.print(
         f"[bold]{r.topic_id}[/]: model {r.version}, threshold {r.threshold:.3f}; {used}",
         highlight=False,
+        soft_wrap=True,
     )
-    console.print(f"  cross-validated {cv}", highlight=False)
+    console.print(f"  cross-validated {cv}", highlight=False, soft_wrap=True)
     if r.pooled:
         console.print(
             "  pooled out-of-fold: precision {precision:.3f} recall {recall:.3f} "
             "F1 {f1:.3f}".format(**r.pooled),
             highlight=False,
+            soft_wrap=True,
         )
     if r.before:
         console.print(
             "  untrained (hand-set formula, threshold {threshold:.2f}) on the same labels: "
             "precision {precision:.3f} recall {recall:.3f} F1 {f1:.3f}".format(**r.before),
             highlight=False,
+            soft_wrap=True,
         )
+    if r.decider:
+        console.print(f"  decides by: {r.decider}", highlight=False, soft_wrap=True)
     if r.warning:
-        console.print(f"  [yellow]warning[/]: {r.warning}", highlight=False)
+        console.print(f"  [yellow]warning[/]: {r.warning}", highlight=False, soft_wrap=True)
     if r.path:
-        console.print(f"  saved {r.path}", highlight=False)
+        console.print(f"  saved {r.path}", highlight=False, soft_wrap=True)
 
 
 def plot_reports(reports: Sequence[TrainReport], path: Path) -> None:

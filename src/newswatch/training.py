@@ -26,7 +26,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from newswatch.detectors.base import Document
-from newswatch.detectors.learned import FEATURES, LearnedDetector, TrainedModel, save_model
+from newswatch.detectors.learned import (
+    FEATURES,
+    FoldEnsemble,
+    LearnedDetector,
+    TrainedModel,
+    save_model,
+)
 from newswatch.embed import Embedder
 from newswatch.models import LabelledText
 from newswatch.passages import split_passages
@@ -34,6 +40,7 @@ from newswatch.schema import Topic
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 CHUNK = 128
+MARGIN = 0.02  # F1 the combiner must gain over the re-thresholded hand formula
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class TrainReport:
     pr: tuple[list[float], list[float]] = ([], [])
     path: str = ""
     model: TrainedModel | None = None
+    decider: str = ""  # what decides: the combiner, or the hand formula re-thresholded
 
 
 def labelled_from_files(
@@ -127,9 +135,16 @@ def _matrix(signals: Sequence[dict[str, float] | None]) -> tuple[np.ndarray, np.
 
 
 def oof_scores(
-    x: np.ndarray, has: np.ndarray, y: np.ndarray, folds: int, seed: int = 0, frac: float = 1.0
+    x: np.ndarray,
+    has: np.ndarray,
+    y: np.ndarray,
+    folds: int,
+    seed: int = 0,
+    frac: float = 1.0,
+    models: list | None = None,
 ) -> tuple[np.ndarray, list[np.ndarray]]:
-    """Out-of-fold combiner scores (0 for gated-out articles) and each fold's test indices.
+    """Out-of-fold combiner scores (0 for gated-out articles) and each fold's test indices;
+    the fold models are appended to `models` when given.
     `frac` < 1 fits each fold on that share of its training labels (the learning curve)."""
     scores = np.zeros(len(y))
     splits = []
@@ -144,6 +159,8 @@ def oof_scores(
         else:
             model = _combiner().fit(x[train], ys)
             scores[test] = np.where(has[test], model.predict_proba(x[test])[:, 1], 0.0)
+            if models is not None:
+                models.append(model)
         splits.append(test)
     return scores, splits
 
@@ -208,17 +225,45 @@ def train_topic(
             "cv": {m: {"mean": a, "std": b} for m, (a, b) in report.cv.items()},
             "before_training": report.before,
             "warning": report.warning,
+            "decider": report.decider,
             "features": list(FEATURES),
         }
         report.path = str(save_model(topic.models_dir, topic.id, report.model, card))
     return report
 
 
+@dataclass
+class Fitted:
+    combiner: FoldEnsemble | None  # None: the hand formula decides, at `threshold`
+    threshold: float
+    scores: np.ndarray  # out-of-fold scores of what decides (the hand formula's own)
+    splits: list[np.ndarray]
+    decider: str
+    warning: str
+
+
+def fit_decider(x: np.ndarray, has: np.ndarray, y: np.ndarray, k: int, target: float) -> Fitted:
+    """The combiner, kept only where its out-of-fold F1 beats the hand formula with a
+    threshold fitted on the same labels by more than noise (MARGIN); with few labels it
+    usually does not, and the topic keeps the formula with a measured threshold."""
+    fold_models: list = []
+    oof, splits = oof_scores(x, has, y, k, models=fold_models)
+    t, warning = choose_threshold(y, oof, target)
+    comb_f = prf(y, oof >= t)[2]
+    hand = np.where(has, x[:, 0], 0.0)
+    hand_t, hand_warning = choose_threshold(y, hand, target)
+    hand_f = prf(y, hand >= hand_t)[2]
+    figures = f"(CV F1 combiner {comb_f:.3f}, hand formula {hand_f:.3f})"
+    if fold_models and comb_f >= hand_f + MARGIN:
+        return Fitted(FoldEnsemble(fold_models), t, oof, splits, f"combiner {figures}", warning)
+    return Fitted(None, hand_t, hand, splits, f"hand formula {figures}", hand_warning)
+
+
 def _from_labels(topic, embedder, docs, y, k, progress) -> TrainReport:
     det = LearnedDetector(topic, embedder, use_model=False)
     x, has = _matrix(signals_of(det, docs, progress))
-    scores, splits = oof_scores(x, has, y, k)
-    threshold, warning = choose_threshold(y, scores, topic.target_precision)
+    fitted = fit_decider(x, has, y, k, topic.target_precision)
+    scores, threshold = fitted.scores, fitted.threshold
     p, r, f = prf(y, scores >= threshold)
     bp, br, bf = prf(y, has & (x[:, 0] >= topic.threshold))
     curve = []
@@ -228,11 +273,10 @@ def _from_labels(topic, embedder, docs, y, k, progress) -> TrainReport:
         curve.append((int(len(y) * (k - 1) / k * frac), prf(y, s >= t)[2]))
         if progress:
             progress("learning curve", int(frac * 4), 4)
-    fit = has
-    combiner = _combiner().fit(x[fit], y[fit]) if len(set(y[fit])) == 2 else None
-    model = TrainedModel(_version(), threshold, combiner)
-    report = TrainReport(topic.id, model.version, threshold, 0, 0, "labels", warning=warning)
-    report.cv = _cv_report(y, scores, splits, threshold)
+    model = TrainedModel(_version(), threshold, fitted.combiner)
+    report = TrainReport(topic.id, model.version, threshold, 0, 0, "labels", warning=fitted.warning)
+    report.decider = fitted.decider
+    report.cv = _cv_report(y, scores, fitted.splits, threshold)
     report.pooled = {"precision": p, "recall": r, "f1": f}
     report.before = {"precision": bp, "recall": br, "f1": bf, "threshold": topic.threshold}
     report.curve, report.pr = curve, _pr_curve(y, scores)
