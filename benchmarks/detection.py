@@ -3,7 +3,8 @@
 Usage: python benchmarks/detection.py [--config config] [--corpus reuters21578 ...]
 Scores the FULL corpora through `TopicScorer` exactly as the pipeline does
 (documents no detector's gate wants are not embedded). Labels: 1 positive,
-2 borderline (left out of scoring), 0/unlisted negative.
+2 borderline (left out of scoring), 0/unlisted negative (mass-unrest: only what was
+read for it, see benchmarks/labels/README.md). --cross adds the cross-corpus figures.
 Shared data: ../shared/data next to the repo, or $NEWSWATCH_SHARED_DATA.
 """
 
@@ -26,7 +27,9 @@ from newswatch.embed import get_embedder  # noqa: E402
 from newswatch.scoring import TopicScorer  # noqa: E402
 
 CORPORA = ("reuters21578", "bbc_fulltext")
-TOPICS = ("leader-foreign-visit", "sanctions")
+TOPICS = ("leader-foreign-visit", "sanctions", "mass-unrest")
+# judged only by benchmarks/labels (never by the shared annotators): unread = unknown
+READ_ONLY = {"mass-unrest"}
 _LEADER = r"\b(president|prime minister|premier|chancellor|king|queen|pope)\b"
 _TRAVEL = r"\b(visit\w*|trip|summit)\b"
 # Google-Alerts-style queries an analyst would type (any match in title or text).
@@ -40,6 +43,10 @@ KEYWORD_QUERIES: dict[str, tuple[str, Callable[[str], bool]]] = {
         "sanction* OR embargo*",
         lambda t: bool(re.search(r"\b(sanction\w*|embargo\w*)", t, re.I)),
     ),
+    "mass-unrest": (
+        "protest* OR riot* OR unrest OR demonstrat*",
+        lambda t: bool(re.search(r"\b(protest\w*|riot\w*|unrest|demonstrat\w*)", t, re.I)),
+    ),
 }
 
 
@@ -52,11 +59,12 @@ def load_corpus(base: Path, name: str) -> tuple[list[dict], dict[str, dict]]:
     corpora = base / "corpora"
     with open(corpora / f"{name}.jsonl", encoding="utf-8") as fh:
         docs = [json.loads(line) for line in fh]
-    labels: dict[str, dict] = {}
-    with open(corpora / "labels" / f"{name}.labels.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            labels[row["id"]] = row
+    labels: dict[str, dict] = {}  # the shared labels, extended by benchmarks/labels
+    for d in (corpora / "labels", ROOT / "benchmarks" / "labels"):
+        with open(d / f"{name}.labels.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                row = json.loads(line)
+                labels.setdefault(row["id"], {}).update(row)
     return docs, labels
 
 
@@ -105,6 +113,8 @@ def run(config_dir: Path, corpora: list[str], verbose: bool = False) -> int:
             tid = topic.id
             gold = {i for i, r in labels.items() if r.get(tid) == 1}
             skip = {i for i, r in labels.items() if r.get(tid) == 2}
+            if tid in READ_ONLY:  # score only what was read for this topic
+                skip |= {d["id"] for d in docs if tid not in labels.get(d["id"], {})}
             pred = {
                 d.id for d, res in zip(documents, results, strict=True) if res[tid].matched
             } - skip
@@ -134,8 +144,19 @@ def main() -> int:
     ap.add_argument("--config", default=str(ROOT / "config"))
     ap.add_argument("--corpus", nargs="*", default=list(CORPORA))
     ap.add_argument("-v", "--verbose", action="store_true", help="list false positives/negatives")
+    ap.add_argument(
+        "--cross",
+        action="store_true",
+        help="also cross-corpus figures and learning curves of `newswatch train` "
+        "(benchmarks/cross_corpus.py)",
+    )
     args = ap.parse_args()
-    return run(Path(args.config), args.corpus, args.verbose)
+    code = run(Path(args.config), args.corpus, args.verbose)
+    if args.cross:
+        from cross_corpus import run as cross
+
+        code = code or cross(Path(args.config), list(TOPICS))
+    return code
 
 
 if __name__ == "__main__":

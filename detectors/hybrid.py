@@ -416,6 +416,12 @@ class HybridDetector(Detector):
         self, doc: Document, cand: list[tuple[int, int, str, str]], v: np.ndarray, headline: float
     ) -> Decision:
         """One document's decision from its candidate sentences' vectors."""
+        return self._judge(doc, cand, v, headline)[0]
+
+    def _judge(
+        self, doc: Document, cand: list[tuple[int, int, str, str]], v: np.ndarray, headline: float
+    ) -> tuple[Decision, dict[str, float]]:
+        """The decision and the signals it was made from (the `learned` kind's features)."""
         actors = actors_of(doc, self.topic.known_people)
         first = self._opening(doc, max(1, self.opening_sentences))
         opening = " ".join(first[:2])  # headline and first sentence: whom the story is about
@@ -451,7 +457,40 @@ class HybridDetector(Detector):
             rest = [j for j in range(len(cand)) if cand[j][1] != 0]
             j = max(rest, key=lambda j: scores[j])
             p, sentence = cand[j][0], cand[j][2]
-        return Decision(
+        sims = self.semantic.passage_scores(v)[0]
+        signals = {
+            "hybrid": score,
+            "prob_max": float(prob.max()),
+            "prob_best": float(prob[k]),
+            "sim_max": float(sims.max()),
+            "base_max": float(base.max()),
+            "in_lead": float(in_lead.any()),
+            "story": float(story.any()),
+            "framed": float(framed.any()),
+            "headline": headline,
+            "centrality": float(central[k]),
+            "n_candidates": float(np.log1p(len(cand))),
+            "first_at": 1.0 / (1.0 + min(n for _, n, _, _ in cand)),
+            "agent_role": float(any(f.role for fs in frames for f in fs)) if frames else 0.0,
+            "agent_other": float(
+                any(f.agent and not f.role for fs in frames for f in fs) if frames else 0.0
+            ),
+            "abroad": float(
+                any(
+                    f.role and not f.background and _abroad(f, actors, opening)
+                    for fs in frames
+                    for f in fs
+                )
+            )
+            if frames
+            else 0.0,
+            "mutual": float(any(f.mutual for fs in frames for f in fs)) if frames else 0.0,
+            "background": float(any(f.background for fs in frames for f in fs)) if frames else 0.0,
+            "domestic": float(
+                any(_domestic(f, actors, opening) for fs in frames for f in fs) if frames else 0.0
+            ),
+        }
+        decision = Decision(
             score=score,
             matched=score >= self.threshold,
             evidence=Evidence(
@@ -472,3 +511,4 @@ class HybridDetector(Detector):
             example=self.semantic.anchors[int(which[k])],
             guard=self.guards.check(judged).describe(),
         )
+        return decision, signals

@@ -5,6 +5,7 @@ from __future__ import annotations
 from newswatch.detectors.base import Detector
 from newswatch.detectors.classifier import ClassifierDetector
 from newswatch.detectors.hybrid import HybridDetector
+from newswatch.detectors.learned import LearnedDetector
 from newswatch.detectors.lexical import LexicalDetector
 from newswatch.detectors.semantic import SemanticDetector
 
@@ -13,6 +14,7 @@ DETECTORS: dict[str, type[Detector]] = {
     ClassifierDetector.kind: ClassifierDetector,
     LexicalDetector.kind: LexicalDetector,
     HybridDetector.kind: HybridDetector,
+    LearnedDetector.kind: LearnedDetector,
 }
 
 

@@ -73,6 +73,7 @@ def _load_with_store(config_dir: Path | None) -> Config:
 def check(config_dir: ConfigDir = None) -> None:
     """Validate config, connect to the store, test the Slack token, show the Prefect API."""
     from newswatch.setup_check import check_prefect, check_slack, check_store
+    from newswatch.topic_advice import advice
 
     cfg = _load(config_dir)
     if not cfg.topics:
@@ -80,6 +81,9 @@ def check(config_dir: ConfigDir = None) -> None:
             "[yellow]warning[/]: no enabled topic: a pass polls the sources but fetches, scores "
             "and marks nothing (so topics added later still see those articles)"
         )
+    for topic in cfg.topics:
+        for warning in advice(topic):
+            out.print(f"[yellow]warning[/]: {warning}", highlight=False)
     out.print(
         f"config OK: {cfg.config_dir} — {len(cfg.sources)} sources, {len(cfg.topics)} topics "
         f"({', '.join(t.id for t in cfg.topics)})"
@@ -238,6 +242,42 @@ def eval_(
     print_eval(result, out, show_errors=show_errors)
     plot_eval(result, plot)
     out.print(f"plot written to {plot}")
+
+
+@app.command()
+def train(
+    topic: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--topic", "-t", help="Only this topic (default: every `learned` topic)."),
+    ] = None,
+    input: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--input", "-i", help="JSONL of {id, title, text} the --labels judge."),
+    ] = None,
+    labels: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--labels", "-l", help='JSONL of {"id", "<topic>": 0|1|2}, as for eval.'),
+    ] = None,
+    config_dir: ConfigDir = None,
+    plot: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="PNG: out-of-fold precision-recall and learning curve per topic."),
+    ] = None,
+) -> None:
+    """Fit each `learned` topic from its labels; threshold and figures by cross-validation."""
+    from newswatch.train_cli import run_train
+
+    if (input is None) != (labels is None):
+        err.print("give --input and --labels together")
+        raise typer.Exit(2)
+    cfg = _load(config_dir)
+    rows = _read_jsonl(input) if input else []
+    label_rows = _read_jsonl(labels) if labels else []
+    try:
+        run_train(cfg, out, topic_id=topic, rows=rows, label_rows=label_rows, plot=plot)
+    except ValueError as exc:
+        err.print(str(exc), highlight=False)
+        raise typer.Exit(2) from None
 
 
 @app.command()

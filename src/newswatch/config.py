@@ -209,6 +209,8 @@ def load_topics(config_dir: Path, problems: list[str]) -> list[Topic]:
                     digest_period_minutes=tc.digest_period_minutes,
                     source_file=str(path),
                     known_people=known,
+                    target_precision=tc.target_precision,
+                    models_dir=str(config_dir / "models"),
                 )
             )
     return topics

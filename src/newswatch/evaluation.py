@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from newswatch.runtime import scorer_for
 from newswatch.schema import Config
 from newswatch.scoring_cli import score_batches
 
@@ -45,7 +46,9 @@ def evaluate(
 ) -> dict[str, TopicEval]:
     """Labels: 1 positive, 2 borderline (left out), 0 or an unlisted id negative."""
     labels = {str(r["id"]): r for r in label_rows}
-    result = {t.id: TopicEval(t.id, t.threshold) for t in config.topics}
+    # the threshold in use: a trained model's (`newswatch train`) replaces the topic's
+    thresholds = {tid: dets[0].threshold for tid, dets in scorer_for(config).detectors.items()}
+    result = {t.id: TopicEval(t.id, thresholds.get(t.id, t.threshold)) for t in config.topics}
     for row, decisions in score_batches(config, rows, console=console):
         lab = labels.get(str(row["id"]), {})
         for tid, d in decisions.items():

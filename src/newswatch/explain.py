@@ -44,9 +44,10 @@ def explain_article(config: Config, title: str, text: str, console: Console) -> 
     for topic in config.topics:
         d = decisions[topic.id]
         verdict = "[green]MATCH[/]" if d.matched else "[dim]no match[/]"
-        lines = [
-            f"score {d.score:.3f} (threshold {topic.threshold:.2f}) via {d.detector or '-'}",
-        ]
+        threshold = scorer.detectors[topic.id][0].threshold
+        lines = [f"score {d.score:.3f} (threshold {threshold:.2f}) via {d.detector or '-'}"]
+        if d.model_version:
+            lines.append(f"model: {d.model_version} (newswatch train)")
         if d.guard:
             lines.append(f"guard: {d.guard}")
         ev = d.evidence

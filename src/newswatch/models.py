@@ -66,6 +66,7 @@ class Decision:
     example: str = ""  # the topic example closest to the evidence, if any
     guard: str = ""  # which lexical guard fired, if any ("require_any: ..." / "exclude_any: ...")
     scores: tuple[tuple[str, float], ...] = ()  # every listed kind's score, when several
+    model_version: str = ""  # the trained model that decided (`newswatch train`), if any
 
 
 @dataclass(frozen=True)

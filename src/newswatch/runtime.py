@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from pathlib import Path
 
 from newswatch.embed import Embedder, get_embedder
 from newswatch.extract_pool import ExtractionPool
@@ -25,6 +26,10 @@ def topics_fingerprint(topics: tuple[Topic, ...]) -> str:
     h = hashlib.sha256()
     for t in topics:
         h.update(repr(t).encode())
+        # a new `newswatch train` model takes effect on the next pass, as an edited topic does
+        latest = Path(t.models_dir, t.id, "LATEST") if t.models_dir else None
+        if latest is not None and latest.exists():
+            h.update(latest.read_bytes())
     return h.hexdigest()
 
 

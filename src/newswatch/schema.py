@@ -144,6 +144,8 @@ class TopicConfig(_Strict):
     # "Russian President Vladimir Putin": how to read names an article uses untitled
     known_people: list[str] | ExamplesFile = Field(default_factory=list)
     threshold: float = Field(0.5, ge=0, le=1)
+    # `newswatch train` picks the threshold with the best F1 at this precision or more
+    target_precision: float = Field(0.9, gt=0, le=1)
     channel: str | None = None
     detectors: list[str] = Field(default_factory=lambda: ["semantic"])
     detector_options: dict[str, Any] = Field(default_factory=dict)
@@ -176,6 +178,9 @@ class Topic:
     digest_period_minutes: float
     source_file: str
     known_people: tuple[str, ...] = ()
+    target_precision: float = 0.9
+    # where `newswatch train` saves this topic's models: <models_dir>/<topic id>/
+    models_dir: str = ""
 
     def __hash__(self) -> int:
         return hash(self.id)

@@ -24,6 +24,8 @@ def decision_json(d: Decision) -> dict:
     }
     if d.guard:
         out["guard"] = d.guard
+    if d.model_version:
+        out["model_version"] = d.model_version
     return out
 
 
