@@ -176,17 +176,19 @@ def test_serve_without_prefect_api_runs_on_schedule_and_leaves_nothing(
     assert len(alerts) == 1, slack_server.messages
 
 
-def test_the_local_prefect_server_dies_with_serve_even_on_kill_9(site, slack_server, tmp_path):
+def test_run_now_and_the_local_prefect_server_dies_with_serve_even_on_kill_9(
+    site, slack_server, tmp_path
+):
     from newswatch.store import Store
 
     cfg, db = _config(tmp_path, site, slack_server)
-    store = Store(f"sqlite:///{db}")  # a pass just ran: nothing is due, no flow run starts
+    store = Store(f"sqlite:///{db}")  # a pass just ran: nothing is due
     store.finish_pass(store.start_pass(), {})
     store.close()
     log = tmp_path / "serve.log"
     with log.open("w") as fh:
         proc = subprocess.Popen(
-            [NEWSWATCH, "serve", "--config-dir", str(cfg)],
+            [NEWSWATCH, "serve", "--config-dir", str(cfg), "--run-now"],
             env=_serve_env(tmp_path, slack_server),
             stdout=fh,
             stderr=subprocess.STDOUT,
@@ -202,7 +204,9 @@ def test_the_local_prefect_server_dies_with_serve_even_on_kill_9(site, slack_ser
         )
         port = int(ui.group(1))
         assert _server_pids(port)
-        assert "runs now" not in log.read_text()  # not due: the first run is the scheduled one
+        # not due (a pass just ran), but --run-now starts one at once anyway
+        _wait_for(lambda: "--run-now: pass" in log.read_text(), 120, "the run-now pass", proc, log)
+        assert "due at start-up" not in log.read_text()
         proc.kill()  # SIGKILL: no handler of ours runs
         proc.wait(timeout=10)
         deadline = time.monotonic() + 30

@@ -134,12 +134,19 @@ class Watchdog(threading.Thread):
                 run = client.create_flow_run_from_deployment(dep.id, tags=["run-now"])
                 self.out(f"{self.run_now}: pass {run.name} runs now, then on schedule")
             announced = False
+            failing = False
             while not self.stopping.is_set():
-                nxt = self._next_scheduled(client, dep.id)
-                if not announced and nxt is not None:
-                    self.out(f"next scheduled pass due at {_when(nxt)}")
-                    announced = True
-                self._check_overdue(client, dep.id, nxt)
+                try:
+                    nxt = self._next_scheduled(client, dep.id)
+                    if not announced and nxt is not None:
+                        self.out(f"next scheduled pass due at {_when(nxt)}")
+                        announced = True
+                    self._check_overdue(client, dep.id, nxt)
+                    failing = False
+                except Exception as exc:  # a busy or restarting API: say it once, keep going
+                    if not failing:
+                        self.out(f"watchdog cannot ask the Prefect API: {type(exc).__name__}")
+                    failing = True
                 self.stopping.wait(self.check_seconds if announced else 1)
 
     def _wait_for_deployment(self, client):  # noqa: ANN001, ANN202
