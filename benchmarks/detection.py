@@ -76,7 +76,9 @@ def line(corpus: str, topic: str, method: str, pred: set[str], gold: set[str]) -
     )
 
 
-def run(config_dir: Path, corpora: list[str], verbose: bool = False) -> int:
+def run(
+    config_dir: Path, corpora: list[str], verbose: bool = False, dump: str | None = None
+) -> int:
     base = shared_data()
     if not (base / "corpora").is_dir():
         print(f"SKIP: shared data not found at {base} (set NEWSWATCH_SHARED_DATA)")
@@ -89,6 +91,7 @@ def run(config_dir: Path, corpora: list[str], verbose: bool = False) -> int:
     t0 = time.perf_counter()
     scorer = TopicScorer(topics, get_embedder())
     print(f"model + detectors loaded in {time.perf_counter() - t0:.1f}s")
+    decisions: list[dict] = []
     for name in corpora:
         docs, labels = load_corpus(base, name)
         t0 = time.perf_counter()
@@ -108,6 +111,11 @@ def run(config_dir: Path, corpora: list[str], verbose: bool = False) -> int:
             pred = {
                 d.id for d, res in zip(documents, results, strict=True) if res[tid].matched
             } - skip
+            decisions += [
+                {"corpus": name, "id": d.id, "topic": tid, "matched": r[tid].matched,
+                 "score": round(r[tid].score, 4)}
+                for d, r in zip(documents, results, strict=True)
+            ]  # fmt: skip
             query, match = KEYWORD_QUERIES[tid]
             kw = {d["id"] for d in docs if match(f"{d['title']}\n{d['text']}")} - skip
             print(
@@ -126,6 +134,9 @@ def run(config_dir: Path, corpora: list[str], verbose: bool = False) -> int:
                     d, dec = by_id[i]
                     tag = "FP" if i in pred else "FN"
                     print(f"   {tag} {i} {dec.score:.2f} {d.title[:60]!r} | {dec.guard[:60]}")
+    if dump:  # every decision, to diff two runs (backends, before/after a change)
+        Path(dump).write_text("".join(json.dumps(d) + "\n" for d in decisions), encoding="utf-8")
+        print(f"\n{len(decisions)} decisions written to {dump}")
     return 0
 
 
@@ -134,8 +145,9 @@ def main() -> int:
     ap.add_argument("--config", default=str(ROOT / "config"))
     ap.add_argument("--corpus", nargs="*", default=list(CORPORA))
     ap.add_argument("-v", "--verbose", action="store_true", help="list false positives/negatives")
+    ap.add_argument("--dump", help="write every (corpus, id, topic) decision as JSON lines")
     args = ap.parse_args()
-    return run(Path(args.config), args.corpus, args.verbose)
+    return run(Path(args.config), args.corpus, args.verbose, args.dump)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,10 @@
-"""Embed a chunk's passages in one encode call, then run every topic's detectors."""
+"""Encode what a chunk's decisions need in one call, then run every topic's detectors.
+
+Per article: its title + lead (passage 0) for story clustering; its other passages only
+when a configured topic's detector reads passage vectors and could match it; the texts
+the detectors encode themselves (the hybrid's gated candidate sentences). Each distinct
+text is encoded once per chunk (`Embedder.chunk_cache`).
+"""
 
 from __future__ import annotations
 
@@ -11,32 +17,28 @@ from newswatch.embed import Embedder
 from newswatch.models import Article, Decision
 from newswatch.pass_.stats import PassStats
 from newswatch.scoring import TopicScorer
-from newswatch.stories import document_vector
 
 
 @dataclass(frozen=True)
 class Analysed:
     article: Article
-    vector: np.ndarray  # document vector for story clustering
+    vector: np.ndarray  # story vector: the title + lead (see stories.py)
     decisions: dict[str, Decision]
 
 
 def analyse(
     articles: Sequence[Article], scorer: TopicScorer, embedder: Embedder, stats: PassStats
 ) -> list[Analysed]:
-    """Embed every passage of the batch in ONE encode call, then run every topic's detectors."""
+    """One encode call for everything the chunk's decisions need, then the detectors."""
     docs = scorer.documents([(a.canonical_url, a.title, a.text) for a in articles])
-    flat = [p for d in docs for p in d.passages]
-    with stats.timed("embed"):
-        matrix = embedder.encode(flat)
-    stats.passages_embedded += len(flat)
-    vectors, i = [], 0
-    for d in docs:
-        vectors.append(matrix[i : i + len(d.passages)])
-        i += len(d.passages)
-    with stats.timed("detect"):
-        decisions = scorer.score(docs, vectors)
-    return [
-        Analysed(a, document_vector(v), dec)
-        for a, v, dec in zip(articles, vectors, decisions, strict=True)
-    ]
+    story_texts = [d.passages[0] for d in docs]
+    with embedder.chunk_cache() as cache:
+        with stats.timed("embed"):
+            embedder.encode(story_texts + scorer.texts_for(docs))
+            vectors = scorer.embed(docs)  # cached: no model call
+            story = embedder.encode(story_texts)
+        stats.passages_embedded += sum(len(v) for v in vectors)
+        with stats.timed("detect"):
+            decisions = scorer.score(docs, vectors)
+    stats.texts_encoded += cache.encoded
+    return [Analysed(a, v, d) for a, v, d in zip(articles, story, decisions, strict=True)]
