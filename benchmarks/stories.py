@@ -104,7 +104,9 @@ def main() -> int:
         return 0
     with open(base, encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh]
-    rows = [r for r in rows if len(r["text"].split()) >= 40][args.start : args.start + args.articles]
+    rows = [r for r in rows if len(r["text"].split()) >= 40][
+        args.start : args.start + args.articles
+    ]
     grams = [shingles(r["text"]) for r in rows]
     docs, leads = vectors([(r["title"], r["text"]) for r in rows], embedder)
     s_doc, s_lead = docs @ docs.T, leads @ leads.T
