@@ -527,6 +527,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument(
         "--no-pure", action="store_true", help="skip both baselines (memory runs: no ratio)"
     )
+    ap.add_argument(
+        "--plain", action="store_true",
+        help="run the passes as plain Python (`newswatch run` without a Prefect API), no flow",
+    )  # fmt: skip
     ap.add_argument("--bare-model", help=argparse.SUPPRESS)  # the bare-model process
     ap.add_argument("--bare-backend", default=None, help="bare model's backend (default: pass's)")
     args = ap.parse_args(argv)
@@ -543,13 +547,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
         try:
             config_dir = write_config(workdir, site.sources, args.batch_size)
-            _, prefect_start = timed(start_prefect)
+            _, prefect_start = (None, 0.0) if args.plain else timed(start_prefect)
             embedder, model_load = timed(lambda: load_model(config_dir))
             _, extract_warm = timed(warm_up_extraction)
             alerts = workdir / "alerts.jsonl"
 
             with recording(embedder, EncodeLog()) as log, MemoryWatch(args.trace_malloc) as mem:
-                summary, pass_s = run_pass(config_dir, alerts)
+                summary, pass_s = timed_pass(config_dir, alerts, args.plain)
             texts = log.texts()
             pure, bare = float("nan"), {}
             if not args.no_pure:
@@ -563,9 +567,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             quiet_sources = (site.sources + site.quiet_extra)[:quiet_feeds]
             if quiet_sources:
                 write_config(workdir, quiet_sources, args.batch_size)
-                quiet, quiet_s = run_pass(config_dir, alerts)
+                quiet, quiet_s = timed_pass(config_dir, alerts, args.plain)
                 _, plain_s = timed(lambda: plain_pass(config_dir))
-                processes = [(p, *quiet_process(config_dir, p)) for p in (False, True)]
+                with_prefect = (False,) if args.plain else (False, True)
+                processes = [(p, *quiet_process(config_dir, p)) for p in with_prefect]
             n_alerts = sum(1 for _ in alerts.open()) if alerts.exists() else 0
             report(
                 args, summary, pass_s, quiet, quiet_s, len(quiet_sources),
@@ -579,13 +584,20 @@ def main(argv: Sequence[str] | None = None) -> None:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def plain_pass(config_dir: Path) -> dict:
+def plain_pass(config_dir: Path, alerts: Path | None = None) -> dict:
     """The pass as plain Python (`newswatch run` without a Prefect API), in this process."""
     from newswatch.config import load_config
     from newswatch.pass_ import run_pass as plain
 
+    jsonl = str(alerts) if alerts else None
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        return plain(load_config(str(config_dir))).as_dict()
+        return plain(load_config(str(config_dir)), alerts_jsonl=jsonl).as_dict()
+
+
+def timed_pass(config_dir: Path, alerts: Path, plain: bool) -> tuple[dict, float]:
+    if plain:
+        return timed(lambda: plain_pass(config_dir, alerts))
+    return run_pass(config_dir, alerts)
 
 
 def load_average() -> str:
@@ -655,8 +667,9 @@ def report(args, summary, pass_s, quiet, quiet_s, n_quiet, **k) -> None:
         f"{k['pure']:.2f}s; pass / that = {pass_s / max(k['pure'], 1e-9):.2f}"
     )
     if quiet is not None:
+        how = "plain" if args.plain else "Prefect flow, as under serve"
         print(
-            f"  quiet pass in this process (Prefect flow, as under serve): {quiet_s:.2f}s over "
+            f"  quiet pass in this process ({how}): {quiet_s:.2f}s over "
             f"{n_quiet} feeds ({quiet['sources_not_modified']} answered 304, "
             f"{quiet['new_articles']} new); stages: "
             + ", ".join(f"{s} {v:.2f}s" for s, v in quiet["timings"].items())

@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import hashlib
 import os
+import shutil
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -61,16 +62,26 @@ def onnx_cache_dir(model_path: str) -> Path:
 def _onnx_model(path: str, device: str):
     """sentence-transformers' own ONNX backend (optimum + onnxruntime). The first use exports
     the local weights (no download) into `onnx_cache_dir`; later uses load the export."""
+    import importlib.util
+
     from sentence_transformers import SentenceTransformer
 
+    if not all(importlib.util.find_spec(m) for m in ("onnxruntime", "optimum")):
+        raise RuntimeError(
+            "embedding.backend: onnx needs onnxruntime and optimum: pip install 'newswatch[onnx]'"
+            " (sentence-transformers' own ONNX route; see docs/throughput.md), or use torch"
+        )
     cache = onnx_cache_dir(path)
     if (cache / "onnx" / "model.onnx").is_file():
         return SentenceTransformer(str(cache), device=device, backend="onnx")
     model = SentenceTransformer(path, device=device, backend="onnx")
+    cache.parent.mkdir(parents=True, exist_ok=True)
     tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
     model.save(str(tmp))
-    with contextlib.suppress(OSError):  # another process exported it first: keep theirs
+    try:
         tmp.rename(cache)
+    except OSError:  # another process exported it first: keep theirs
+        shutil.rmtree(tmp, ignore_errors=True)
     return model
 
 
