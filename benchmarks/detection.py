@@ -77,7 +77,11 @@ def line(corpus: str, topic: str, method: str, pred: set[str], gold: set[str]) -
 
 
 def run(
-    config_dir: Path, corpora: list[str], verbose: bool = False, dump: str | None = None
+    config_dir: Path,
+    corpora: list[str],
+    verbose: bool = False,
+    dump: str | None = None,
+    backend: str = "torch",
 ) -> int:
     base = shared_data()
     if not (base / "corpora").is_dir():
@@ -89,8 +93,8 @@ def run(
         print("\n".join(problems))
         return 1
     t0 = time.perf_counter()
-    scorer = TopicScorer(topics, get_embedder())
-    print(f"model + detectors loaded in {time.perf_counter() - t0:.1f}s")
+    scorer = TopicScorer(topics, get_embedder(backend=backend))
+    print(f"model ({backend}) + detectors loaded in {time.perf_counter() - t0:.1f}s")
     decisions: list[dict] = []
     for name in corpora:
         docs, labels = load_corpus(base, name)
@@ -146,8 +150,9 @@ def main() -> int:
     ap.add_argument("--corpus", nargs="*", default=list(CORPORA))
     ap.add_argument("-v", "--verbose", action="store_true", help="list false positives/negatives")
     ap.add_argument("--dump", help="write every (corpus, id, topic) decision as JSON lines")
+    ap.add_argument("--backend", default="torch", choices=("torch", "onnx"))
     args = ap.parse_args()
-    return run(Path(args.config), args.corpus, args.verbose, args.dump)
+    return run(Path(args.config), args.corpus, args.verbose, args.dump, args.backend)
 
 
 if __name__ == "__main__":
