@@ -352,17 +352,25 @@ def run_bare(texts: list[str], workdir: Path, backend: str) -> dict:
 
 def quiet_process(config_dir: Path, prefect: bool) -> tuple[float, str]:
     """A whole `newswatch run` process over feeds with nothing new: wall seconds, last line."""
+    import resource
+
     exe = Path(sys.executable).with_name("newswatch")
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["COLUMNS"] = "400"  # one summary line, unwrapped
     flag = "--prefect" if prefect else "--no-prefect"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     out = subprocess.run(
         [str(exe), "run", flag, "--config-dir", str(config_dir)],
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
     seconds = time.perf_counter() - t0
-    tail = (out.stdout.strip().splitlines() or [out.stderr.strip()[-200:]])[-1]
-    return seconds, ("" if out.returncode == 0 else f"exit {out.returncode}: ") + tail
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    lines = [x for x in out.stdout.splitlines() if x.startswith("pass done")]
+    tail = lines[-1] if lines else (out.stdout + out.stderr).strip()[-200:]
+    note = f"CPU {cpu:.2f}s (user+sys, the process and its children; wall time includes waiting)"
+    return seconds, ("" if out.returncode == 0 else f"exit {out.returncode}: ") + f"{note}; {tail}"
 
 
 def timed(fn: Callable[[], object]) -> tuple[object, float]:
