@@ -84,7 +84,13 @@ def line(corpus: str, topic: str, method: str, pred: set[str], gold: set[str]) -
     )
 
 
-def run(config_dir: Path, corpora: list[str], verbose: bool = False) -> int:
+def run(
+    config_dir: Path,
+    corpora: list[str],
+    verbose: bool = False,
+    dump: str | None = None,
+    backend: str = "torch",
+) -> int:
     base = shared_data()
     if not (base / "corpora").is_dir():
         print(f"SKIP: shared data not found at {base} (set NEWSWATCH_SHARED_DATA)")
@@ -95,8 +101,9 @@ def run(config_dir: Path, corpora: list[str], verbose: bool = False) -> int:
         print("\n".join(problems))
         return 1
     t0 = time.perf_counter()
-    scorer = TopicScorer(topics, get_embedder())
-    print(f"model + detectors loaded in {time.perf_counter() - t0:.1f}s")
+    scorer = TopicScorer(topics, get_embedder(backend=backend))
+    print(f"model ({backend}) + detectors loaded in {time.perf_counter() - t0:.1f}s")
+    decisions: list[dict] = []
     for name in corpora:
         docs, labels = load_corpus(base, name)
         t0 = time.perf_counter()
@@ -118,6 +125,11 @@ def run(config_dir: Path, corpora: list[str], verbose: bool = False) -> int:
             pred = {
                 d.id for d, res in zip(documents, results, strict=True) if res[tid].matched
             } - skip
+            decisions += [
+                {"corpus": name, "id": d.id, "topic": tid, "matched": r[tid].matched,
+                 "score": round(r[tid].score, 4)}
+                for d, r in zip(documents, results, strict=True)
+            ]  # fmt: skip
             query, match = KEYWORD_QUERIES[tid]
             kw = {d["id"] for d in docs if match(f"{d['title']}\n{d['text']}")} - skip
             print(
@@ -136,6 +148,9 @@ def run(config_dir: Path, corpora: list[str], verbose: bool = False) -> int:
                     d, dec = by_id[i]
                     tag = "FP" if i in pred else "FN"
                     print(f"   {tag} {i} {dec.score:.2f} {d.title[:60]!r} | {dec.guard[:60]}")
+    if dump:  # every decision, to diff two runs (backends, before/after a change)
+        Path(dump).write_text("".join(json.dumps(d) + "\n" for d in decisions), encoding="utf-8")
+        print(f"\n{len(decisions)} decisions written to {dump}")
     return 0
 
 
@@ -150,8 +165,10 @@ def main() -> int:
         help="also cross-corpus figures and learning curves of `newswatch train` "
         "(benchmarks/cross_corpus.py)",
     )
+    ap.add_argument("--dump", help="write every (corpus, id, topic) decision as JSON lines")
+    ap.add_argument("--backend", default="torch", choices=("torch", "onnx"))
     args = ap.parse_args()
-    code = run(Path(args.config), args.corpus, args.verbose)
+    code = run(Path(args.config), args.corpus, args.verbose, args.dump, args.backend)
     if args.cross:
         from cross_corpus import run as cross
 

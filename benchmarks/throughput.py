@@ -3,11 +3,15 @@
 Serves N article pages behind M RSS feeds on loopback from a SEPARATE process (real
 scrapinghub pages from the shared data, each made a distinct article; generated pages
 when the data is absent), runs ONE real pass (`flows.monitor.monitor_pass`) into a
-fresh SQLite store with alerts to a JSONL file, then encodes exactly the texts that
-pass fed to the model (its passages, and the detectors' candidate sentences), alone,
-in the same process. Headline: pass time / pure-encode time of those same texts.
+fresh SQLite store with alerts to a JSONL file. Two baselines, same run:
+- BARE MODEL (issue 17's): a separate process loads the model alone and reads every
+  stored article's title + text once, in 256-token windows (batch 32); headline ratio
+  pass time / bare-model time (< 1 means the pass reads less than everything once).
+- the texts the pass actually fed the model (its model calls, recorded), encoded again
+  alone in this process; with texts and tokens encoded per article.
 Then a quiet pass over `--quiet-feeds` feeds (each answers 304 or lists only seen
-items).
+items) inside this process (as under `newswatch serve`), and quiet one-shot
+`newswatch run` processes (with and without Prefect), timed as whole processes.
 
 Process start, Prefect's ephemeral API start and model load are timed and printed
 separately: the targets are about the pass, beyond process start. Memory: the RSS of
@@ -35,6 +39,7 @@ import multiprocessing  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
+import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -258,34 +263,114 @@ def process_start_seconds() -> float:
 
 @dataclass
 class EncodeLog:
-    """Every encode call of the pass, by calling module (pipeline passages vs detectors)."""
+    """Every model call of the pass (after the chunk cache and de-duplication)."""
 
-    calls: list[tuple[str, list[str], float]] = field(default_factory=list)
+    calls: list[tuple[list[str], float]] = field(default_factory=list)
 
-    def texts(self, module_prefix: str) -> list[str]:
-        return [t for m, texts, _ in self.calls if m.startswith(module_prefix) for t in texts]
+    def texts(self) -> list[str]:
+        return [t for texts, _ in self.calls for t in texts]
 
-    def seconds(self, module_prefix: str) -> float:
-        return sum(s for m, _, s in self.calls if m.startswith(module_prefix))
+    def seconds(self) -> float:
+        return sum(s for _, s in self.calls)
 
 
 @contextlib.contextmanager
 def recording(embedder, log: EncodeLog):
-    """Wrap the process-wide embedder's encode so the pass's inputs can be re-encoded alone."""
-    original = embedder.encode
+    """Wrap the embedder's model call so the pass's inputs can be re-encoded alone."""
+    original = embedder._encode
 
     def encode(texts, *args, **kwargs):
-        caller = sys._getframe(1).f_globals.get("__name__", "?")
         t0 = time.perf_counter()
         out = original(texts, *args, **kwargs)
-        log.calls.append((caller, list(texts), time.perf_counter() - t0))
+        log.calls.append((list(texts), time.perf_counter() - t0))
         return out
 
-    embedder.encode = encode
+    embedder._encode = encode
     try:
         yield log
     finally:
-        del embedder.encode
+        del embedder._encode
+
+
+def token_count(embedder, texts: Sequence[str]) -> int:
+    """Tokens the model reads for `texts` (special tokens included, truncated as it does)."""
+    model = embedder.model
+    n = 0
+    for i in range(0, len(texts), 512):
+        enc = model.tokenizer(
+            list(texts[i : i + 512]), truncation=True, max_length=model.max_seq_length
+        )
+        n += sum(len(ids) for ids in enc["input_ids"])
+    return n
+
+
+def stored_texts(db: Path) -> list[str]:
+    """Every stored article's title + text: what the bare model reads."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        return [f"{t}\n\n{x}" for t, x in con.execute("SELECT title, text FROM articles")]
+
+
+def bare_model(texts_file: str, backend: str, window: int = 256, batch: int = 32) -> None:
+    """(Separate process) The model alone reading every text once in `window`-token
+    windows: SentenceTransformer.encode, batch 32. Prints one JSON line."""
+    t0 = time.perf_counter()
+    from newswatch.embed import Embedder
+
+    emb = Embedder(backend=backend, batch_size=batch)
+    load = time.perf_counter() - t0
+    tok = emb.model.tokenizer
+    texts = json.loads(Path(texts_file).read_text(encoding="utf-8"))
+    windows: list[str] = []
+    tokens = 0
+    for text in texts:
+        ids = tok(text, add_special_tokens=False)["input_ids"]
+        step = window - 2  # [CLS] ... [SEP]
+        for i in range(0, max(1, len(ids)), step):
+            piece = ids[i : i + step]
+            tokens += len(piece) + 2
+            windows.append(tok.decode(piece))
+    t1 = time.perf_counter()
+    emb.model.encode(windows, batch_size=batch, normalize_embeddings=True)
+    seconds = time.perf_counter() - t1
+    print(json.dumps({"texts": len(texts), "windows": len(windows), "tokens": tokens,
+                      "seconds": seconds, "load": load, "backend": backend,
+                      "peak_mb": peak_mb()}))  # fmt: skip
+
+
+def run_bare(texts: list[str], workdir: Path, backend: str) -> dict:
+    path = workdir / "bare-texts.json"
+    path.write_text(json.dumps(texts), encoding="utf-8")
+    cmd = [sys.executable, __file__, "--bare-model", str(path), "--bare-backend", backend]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    lines = [x for x in out.stdout.splitlines() if x.startswith("{")]
+    if out.returncode or not lines:
+        return {"error": (out.stderr or out.stdout)[-500:]}
+    return json.loads(lines[-1])
+
+
+def quiet_process(config_dir: Path, prefect: bool) -> tuple[float, str]:
+    """A whole `newswatch run` process over feeds with nothing new: wall seconds, last line."""
+    import resource
+
+    exe = Path(sys.executable).with_name("newswatch")
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    env["COLUMNS"] = "400"  # one summary line, unwrapped
+    flag = "--prefect" if prefect else "--no-prefect"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [str(exe), "run", flag, "--config-dir", str(config_dir)],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    lines = [x for x in out.stdout.splitlines() if x.startswith("pass done")]
+    tail = lines[-1] if lines else (out.stdout + out.stderr).strip()[-200:]
+    note = f"CPU {cpu:.2f}s (user+sys, the process and its children; wall time includes waiting)"
+    return seconds, ("" if out.returncode == 0 else f"exit {out.returncode}: ") + f"{note}; {tail}"
 
 
 def timed(fn: Callable[[], object]) -> tuple[object, float]:
@@ -446,11 +531,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument(
         "--trace-malloc", action="store_true", help="per chunk, where Python memory grew (slow)"
     )
-    ap.add_argument("--no-quiet", action="store_true", help="skip the quiet pass")
+    ap.add_argument("--no-quiet", action="store_true", help="skip the quiet passes")
     ap.add_argument(
-        "--no-pure", action="store_true", help="skip the pure encode (memory runs: no ratio)"
+        "--no-pure", action="store_true", help="skip both baselines (memory runs: no ratio)"
     )
+    ap.add_argument(
+        "--plain", action="store_true",
+        help="run the passes as plain Python (`newswatch run` without a Prefect API), no flow",
+    )  # fmt: skip
+    ap.add_argument("--bare-model", help=argparse.SUPPRESS)  # the bare-model process
+    ap.add_argument("--bare-backend", default=None, help="bare model's backend (default: pass's)")
     args = ap.parse_args(argv)
+    if args.bare_model:
+        bare_model(args.bare_model, args.bare_backend or "torch")
+        return
 
     boot = process_start_seconds()
     n_hosts = max(1, min(args.hosts, args.feeds))
@@ -461,36 +555,57 @@ def main(argv: Sequence[str] | None = None) -> None:
         workdir = Path(tempfile.mkdtemp(prefix="newswatch-bench-"))
         try:
             config_dir = write_config(workdir, site.sources, args.batch_size)
-            _, prefect_start = timed(start_prefect)
+            _, prefect_start = (None, 0.0) if args.plain else timed(start_prefect)
             embedder, model_load = timed(lambda: load_model(config_dir))
             _, extract_warm = timed(warm_up_extraction)
             alerts = workdir / "alerts.jsonl"
 
             with recording(embedder, EncodeLog()) as log, MemoryWatch(args.trace_malloc) as mem:
-                summary, pass_s = run_pass(config_dir, alerts)
-            passages = log.texts("newswatch")
-            sentences = log.texts("detectors")
-            pure_passages = pure_sentences = float("nan")
+                summary, pass_s = timed_pass(config_dir, alerts, args.plain)
+            texts = log.texts()
+            pure, bare = float("nan"), {}
             if not args.no_pure:
-                _, pure_passages = timed(lambda: embedder.encode(passages))
-                _, pure_sentences = timed(lambda: embedder.encode(sentences))
+                _, pure = timed(lambda: embedder.encode(texts))
+                bare = run_bare(
+                    stored_texts(workdir / "bench.db"), workdir,
+                    args.bare_backend or embedder.backend,
+                )  # fmt: skip
 
-            quiet, quiet_s = None, 0.0
+            quiet, quiet_s, plain_s, processes = None, 0.0, 0.0, []
             quiet_sources = (site.sources + site.quiet_extra)[:quiet_feeds]
             if quiet_sources:
                 write_config(workdir, quiet_sources, args.batch_size)
-                quiet, quiet_s = run_pass(config_dir, alerts)
+                quiet, quiet_s = timed_pass(config_dir, alerts, args.plain)
+                _, plain_s = timed(lambda: plain_pass(config_dir))
+                with_prefect = (False,) if args.plain else (False, True)
+                processes = [(p, *quiet_process(config_dir, p)) for p in with_prefect]
             n_alerts = sum(1 for _ in alerts.open()) if alerts.exists() else 0
             report(
                 args, summary, pass_s, quiet, quiet_s, len(quiet_sources),
                 boot=boot, imports=imports, prefect_start=prefect_start, model_load=model_load,
-                extract_warm=extract_warm,
-                passages=passages, sentences=sentences, log=log,
-                pure_passages=pure_passages, pure_sentences=pure_sentences,
+                extract_warm=extract_warm, texts=texts, tokens=token_count(embedder, texts),
+                log=log, pure=pure, bare=bare, plain_s=plain_s, processes=processes,
                 mem=mem, site=site, n_alerts=n_alerts, batch_size=embedder.batch_size,
+                backend=embedder.backend,
             )  # fmt: skip
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def plain_pass(config_dir: Path, alerts: Path | None = None) -> dict:
+    """The pass as plain Python (`newswatch run` without a Prefect API), in this process."""
+    from newswatch.config import load_config
+    from newswatch.pass_ import run_pass as plain
+
+    jsonl = str(alerts) if alerts else None
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        return plain(load_config(str(config_dir)), alerts_jsonl=jsonl).as_dict()
+
+
+def timed_pass(config_dir: Path, alerts: Path, plain: bool) -> tuple[dict, float]:
+    if plain:
+        return timed(lambda: plain_pass(config_dir, alerts))
+    return run_pass(config_dir, alerts)
 
 
 def load_average() -> str:
@@ -504,7 +619,6 @@ def report(args, summary, pass_s, quiet, quiet_s, n_quiet, **k) -> None:
     n_new = summary["new_articles"]
     t = summary["timings"]
     stages = ("poll", "fetch+extract", "embed", "detect", "store", "alert")
-    tokens = sum(len(p.split()) for p in k["passages"])
     print(
         f"throughput: {args.articles} articles behind {args.feeds} feeds on "
         f"{min(args.hosts, args.feeds)} hosts (served by process {k['site'].pid}); "
@@ -533,31 +647,46 @@ def report(args, summary, pass_s, quiet, quiet_s, n_quiet, **k) -> None:
     other["outside stages (Prefect flow/task runs, pass record)"] = pass_s - sum(t.values())
     if other:
         print("  other timings: " + ", ".join(f"{s} {v:.2f}s" for s, v in other.items()))
+    n = max(n_new, 1)
     print(
-        f"  model inside the pass: passages {k['log'].seconds('newswatch'):.2f}s, "
-        f"detector sentences {k['log'].seconds('detectors'):.2f}s"
+        f"  encoded by the pass ({k['backend']}, batch {k['batch_size']}): "
+        f"{len(k['texts'])} texts in {len(k['log'].calls)} model calls, {k['log'].seconds():.2f}s; "
+        f"{len(k['texts']) / n:.2f} texts and {k['tokens'] / n:.0f} tokens per article; "
+        f"passage vectors read by detectors {summary.get('passages_embedded', 0)}"
     )
+    b = k["bare"]
+    if "seconds" in b:
+        per = max(b["texts"], 1)
+        print(
+            f"  BARE MODEL (separate process, {b['backend']}, batch 32): {b['texts']} stored "
+            f"articles' title + text once = {b['windows']} windows of <= 256 tokens "
+            f"({b['windows'] / per:.2f} per article, {b['tokens'] / per:.0f} tokens per article)"
+            f" in {b['seconds']:.2f}s (model load {b['load']:.2f}s, not counted)"
+        )
+        print(
+            f"  HEADLINE pass / bare model reading every text once = {pass_s:.2f} / "
+            f"{b['seconds']:.2f} = {pass_s / max(b['seconds'], 1e-9):.2f}; "
+            f"pass {n_new / pass_s:.2f} articles/s, bare model {b['texts'] / b['seconds']:.2f}"
+        )
+    elif b:
+        print(f"  bare model process failed: {b.get('error')}")
     print(
-        f"  pure encode (same process, after the pass, batch {k['batch_size']}): "
-        f"{len(k['passages'])} passages (~{tokens} words) {k['pure_passages']:.2f}s "
-        f"= {len(k['passages']) / max(k['pure_passages'], 1e-9):.1f} passages/s; "
-        f"{len(k['sentences'])} detector sentences {k['pure_sentences']:.2f}s"
-    )
-    pure = k["pure_passages"]
-    both = pure + k["pure_sentences"]
-    print(
-        f"  HEADLINE end-to-end / pure-encode of the same texts (passages + detector "
-        f"sentences) = {pass_s:.2f} / {both:.2f} = {pass_s / max(both, 1e-9):.2f}  "
-        f"(vs passages alone: {pass_s / max(pure, 1e-9):.2f})"
+        f"  pure encode of the pass's own texts (this process, after the pass): "
+        f"{k['pure']:.2f}s; pass / that = {pass_s / max(k['pure'], 1e-9):.2f}"
     )
     if quiet is not None:
+        how = "plain" if args.plain else "Prefect flow, as under serve"
         print(
-            f"  quiet pass: {quiet_s:.2f}s over {n_quiet} feeds "
-            f"({quiet['sources_not_modified']} answered 304, {quiet['new_articles']} new); "
-            "stages: "
+            f"  quiet pass in this process ({how}): {quiet_s:.2f}s over "
+            f"{n_quiet} feeds ({quiet['sources_not_modified']} answered 304, "
+            f"{quiet['new_articles']} new); stages: "
             + ", ".join(f"{s} {v:.2f}s" for s, v in quiet["timings"].items())
-            + f", outside stages {quiet_s - sum(quiet['timings'].values()):.2f}s"
+            + f", outside stages {quiet_s - sum(quiet['timings'].values()):.2f}s; "
+            f"as plain Python (no flow) {k['plain_s']:.2f}s"
         )
+    for prefect, seconds, line in k["processes"]:
+        how = "with Prefect (temporary API server)" if prefect else "without Prefect"
+        print(f"  quiet one-shot `newswatch run` process, {how}: {seconds:.2f}s ({line})")
     m = k["mem"]
     peak_note = "" if m.peak_reset else " (VmHWM could not be reset: includes start-up)"
     print(
@@ -579,8 +708,8 @@ def report(args, summary, pass_s, quiet, quiet_s, n_quiet, **k) -> None:
         )
     for i, line in enumerate(m.malloc_growth):
         print(f"  tracemalloc growth since pass start, after chunk {i + 1}: {line}")
-    print("  summary: " + json.dumps({"timings": t, "passages_embedded": summary.get(
-        "passages_embedded")}))  # fmt: skip
+    print("  summary: " + json.dumps({"timings": t, "texts_encoded": summary.get(
+        "texts_encoded"), "passages_embedded": summary.get("passages_embedded")}))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ Optional extension: `gate(doc)` says whether the detector could possibly match a
 document without looking at its vectors. Callers may skip embedding documents no
 detector wants (vectors of length 0), which keeps full-corpus runs cheap; a
 detector must then answer "no match" for a document it gated out. A kind with
-`needs_passage_vectors = False` never reads Batch.vectors.
+`needs_passage_vectors = False` never reads Batch.vectors; a kind that encodes
+texts of its own says which in `texts_to_encode(docs)`, so the pass can encode
+them with everything else in one call.
 """
 
 from __future__ import annotations
@@ -85,6 +87,14 @@ class Detector(ABC):
     def gate(self, doc: Document) -> bool:
         """False only if this detector can never match `doc` (so it need not be embedded)."""
         return True
+
+    def texts_to_encode(self, docs: Sequence[Document]) -> list[str]:
+        """Texts `detect` will encode itself for these documents (besides passage vectors).
+
+        The pass encodes them in its one shared call beforehand, so `detect`'s own encode
+        finds them cached; a kind that does not say gets its texts encoded in its own call.
+        """
+        return []
 
     def no_match(self, guard: str = "") -> Decision:
         return Decision(0.0, False, detector=self.kind, guard=guard)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 from pydantic import Field
-from sklearn.linear_model import LogisticRegression
 
 from newswatch.detectors.base import Batch, Detector, DetectorOptions
 from newswatch.embed import Embedder
@@ -33,6 +32,8 @@ class FewShotModel:
         self.example_vecs = pos
         x = np.vstack([pos, neg])
         y = np.r_[np.ones(len(pos)), np.zeros(len(neg))]
+        from sklearn.linear_model import LogisticRegression  # 3-5 s of imports: fit time only
+
         self.model = LogisticRegression(C=c, class_weight="balanced", max_iter=1000).fit(x, y)
 
     def proba(self, vecs: np.ndarray) -> np.ndarray:

@@ -249,6 +249,7 @@ class HybridDetector(Detector):
         by_frame = self.frame_bonus or self.frame_penalty or self.story_frame_floor
         wanted = (by_frame or self.domestic_penalty) and roles
         self.frames = FrameReader(self.guards.require, roles) if wanted else None
+        self._last_candidates: tuple[list[Document], list] | None = None
 
     def gate(self, doc: Document) -> bool:
         return not self.guards.quick_reject(doc)
@@ -323,12 +324,34 @@ class HybridDetector(Detector):
             return self.no_match(guard="exclude_any: " + ", ".join(ex))
         return self.no_match(guard="no sentence passes require_any/entities")
 
-    def detect(self, batch: Batch) -> list[Decision]:
-        cands = [self.candidates(d) for d in batch.docs]
+    def _batch_candidates(self, docs) -> list[list[tuple[int, int, str, str]]]:
+        """Candidates per document; the last batch's are kept, so `texts_to_encode` and
+        `detect` on the same documents read them once."""
+        last = self._last_candidates
+        if (
+            last is not None
+            and len(last[0]) == len(docs)
+            and all(a is b for a, b in zip(last[0], docs, strict=True))
+        ):
+            return last[1]
+        cands = [self.candidates(d) for d in docs]
+        self._last_candidates = (list(docs), cands)
+        return cands
+
+    def _texts(self, docs, cands) -> list[str]:
         flat = [j for c in cands for *_, j in c]
         # headlines of the candidates' documents: is the topic what the story is about?
-        heads = [d.title for d, c in zip(batch.docs, cands, strict=True) if c and d.title]
-        vecs = self.embedder.encode(flat + (heads if self.headline_centrality else []))
+        heads = [d.title for d, c in zip(docs, cands, strict=True) if c and d.title]
+        return flat + (heads if self.headline_centrality else [])
+
+    def texts_to_encode(self, docs) -> list[str]:
+        return self._texts(docs, self._batch_candidates(docs))
+
+    def detect(self, batch: Batch) -> list[Decision]:
+        cands = self._batch_candidates(batch.docs)
+        self._last_candidates = None  # the batch is done: do not keep its documents
+        flat = [j for c in cands for *_, j in c]
+        vecs = self.embedder.encode(self._texts(batch.docs, cands))
         head_p = iter(self.fewshot.proba(vecs[len(flat) :]))
         out: list[Decision] = []
         start = 0

@@ -106,33 +106,71 @@ def run(
         Optional[Path],  # noqa: UP045
         typer.Option("--alerts-jsonl", help="Also append every alert to this JSONL file."),
     ] = None,
+    prefect: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option(
+            "--prefect/--no-prefect",
+            help="Run the pass as a Prefect flow (default: only when a Prefect API is "
+            "configured: PREFECT_API_URL in the environment or the active Prefect profile).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Run ONE monitoring pass as a Prefect flow, then print its summary."""
+    """Run ONE monitoring pass, then print its summary.
+
+    With a Prefect API configured the pass is a flow run recorded there; without one it
+    runs as plain Python (Prefect would otherwise start a temporary API server for this
+    process, 6-13 s, that nobody reads afterwards).
+    """
     cfg = _load_with_store(config_dir)
     _check_shard(cfg, shard)
     from newswatch.reaper import start_reaper
 
     start_reaper()  # before any child: the Prefect server and workers die with this process
-    from newswatch.flows.monitor import monitor_pass
     from newswatch.pass_.stats import DeliveryBlocked
     from newswatch.status import store_label
     from newswatch.store import StoreUnavailable
 
     err.print(f"store: {store_label(cfg.settings.store.url)}", highlight=False)
+    jsonl = str(alerts_jsonl) if alerts_jsonl else None
     try:
-        summary = monitor_pass(
-            config_dir=str(cfg.config_dir),
-            shard=shard,
-            alerts_jsonl=str(alerts_jsonl) if alerts_jsonl else None,
-        )
+        if prefect if prefect is not None else prefect_api_configured():
+            from newswatch.flows.monitor import monitor_pass
+
+            summary = monitor_pass(config_dir=str(cfg.config_dir), shard=shard, alerts_jsonl=jsonl)
+        else:
+            from newswatch.pass_ import run_pass
+
+            stats = run_pass(cfg, shard=shard, alerts_jsonl=jsonl)
+            if stats.delivery_blocked:  # as the flow run would end Failed
+                raise DeliveryBlocked(stats.as_dict())
+            summary = stats.as_dict()
     except StoreUnavailable as exc:  # the database went away mid-pass
         err.print(f"pass ended early: {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None
-    except DeliveryBlocked as exc:  # the flow run is Failed; the pass itself was recorded
+    except DeliveryBlocked as exc:  # the pass itself was recorded
         _print_summary(exc.summary)
         err.print(f"[bold red]delivery blocked[/]: {exc}", highlight=False)
         raise typer.Exit(1) from None
     _print_summary(summary)
+
+
+def prefect_api_configured() -> bool:
+    """PREFECT_API_URL set in the environment or in the active Prefect profile (read from
+    the profiles file: importing Prefect's settings costs seconds)."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    import tomllib
+
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    active = os.environ.get("PREFECT_PROFILE") or data.get("active", "ephemeral")
+    profile = (data.get("profiles") or {}).get(active) or {}
+    return bool(profile.get("PREFECT_API_URL"))
 
 
 def _check_shard(cfg: Config, shard: str | None) -> None:

@@ -35,7 +35,7 @@ def topics_fingerprint(topics: tuple[Topic, ...]) -> str:
 
 def embedder_for(config: Config) -> Embedder:
     e = config.settings.embedding
-    return get_embedder(e.model, device=e.device, batch_size=e.batch_size)
+    return get_embedder(e.model, device=e.device, batch_size=e.batch_size, backend=e.backend)
 
 
 def scorer_for(config: Config):
@@ -43,7 +43,7 @@ def scorer_for(config: Config):
     from newswatch.scoring import TopicScorer
 
     embedder = embedder_for(config)
-    key = (embedder.path, topics_fingerprint(config.topics))
+    key = (embedder.path, embedder.backend, topics_fingerprint(config.topics))
     with _LOCK:
         scorer = _SCORERS.get(key)
         if scorer is None:

@@ -30,6 +30,9 @@ class EmbeddingSettings(_Strict):
     batch_size: int = Field(16, ge=1, le=1024)
     max_passages_per_article: int = Field(12, ge=1, le=200)
     device: str = "cpu"
+    # "onnx": sentence-transformers' ONNX Runtime backend (pip install 'newswatch[onnx]');
+    # the model is exported once from the local weights and cached, never downloaded
+    backend: Literal["torch", "onnx"] = "torch"
 
 
 class SlackSettings(_Strict):

@@ -4,7 +4,8 @@ Each topic's detectors are built once (few-shot models fit at load time). A batc
 of documents is embedded in ONE encode call, skipping documents that no detector
 reading passage vectors could match (its `gate` says no: e.g. no sanctions word
 anywhere) - those get a non-match decision carrying the guard as reason. The
-hybrid kind embeds only its few gated sentences (one more call per batch).
+hybrid kind reads only its few gated sentences, which go into the same call
+(`Detector.texts_to_encode`; its own encode then finds them cached).
 
 Combination rule when a topic lists several detectors: every listed detector
 must match (logical AND, so each extra kind can only veto, never add an alert).
@@ -67,6 +68,13 @@ class TopicScorer:
             for d in dets
         )
 
+    def texts_for(self, docs: Sequence[Document]) -> list[str]:
+        """Everything scoring `docs` will encode: the passages of the documents some
+        passage-vector detector wants, and the texts detectors encode themselves."""
+        want = [p for d in docs if self.wanted(d) for p in d.passages]
+        own = [t for dets in self.detectors.values() for d in dets for t in d.texts_to_encode(docs)]
+        return want + own
+
     def embed(self, docs: Sequence[Document]) -> list[np.ndarray]:
         """Passage vectors of the wanted documents in one encode call; empty for the rest."""
         want = [self.wanted(d) for d in docs]
@@ -86,9 +94,12 @@ class TopicScorer:
     def score(
         self, docs: Sequence[Document], vectors: Sequence[np.ndarray] | None = None
     ) -> list[dict[str, Decision]]:
-        """Per document: topic id -> the alert Decision (matched = alert)."""
+        """Per document: topic id -> the alert Decision (matched = alert). Without `vectors`,
+        everything the batch needs is encoded in one call (each distinct text once)."""
         if vectors is None:
-            vectors = self.embed(docs)
+            with self.embedder.chunk_cache():
+                self.embedder.encode(self.texts_for(docs))
+                return self.score(docs, self.embed(docs))
         batch = Batch(docs=docs, vectors=vectors, embedder=self.embedder)
         results: list[dict[str, Decision]] = [{} for _ in docs]
         for topic in self.topics:

@@ -1,8 +1,9 @@
 """Story clustering: wire copies and light rewrites of one event become one story.
 
-An article joins the most similar recent article's story when their document
-vectors (mean of passage embeddings) are at least `similarity` apart in cosine;
-otherwise it starts a story of its own. Alerts are per (topic, story), so the
+An article joins the most similar recent article's story when their story vectors
+(the embedding of the title + lead, passage 0: one short text per article, which the
+pass encodes anyway) reach `similarity` in cosine; otherwise it starts a story of its
+own. Alerts are per (topic, story), so the
 second outlet carrying a Reuters story is a follow-up, not a second alert.
 """
 
@@ -14,6 +15,8 @@ import numpy as np
 
 
 def document_vector(passage_vectors: np.ndarray) -> np.ndarray:
+    """Mean of passage vectors, normalised (the story vector before title + lead; kept for
+    benchmarks/stories.py, which compares the two)."""
     if len(passage_vectors) == 0:
         return np.zeros((passage_vectors.shape[1] if passage_vectors.ndim == 2 else 0,), np.float32)
     v = passage_vectors.mean(axis=0)

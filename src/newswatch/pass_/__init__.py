@@ -101,9 +101,11 @@ def run_pass(
             articles = tally_fetched(fetched, stats, per_source)
             with stats.timed("store"):
                 articles, _unchanged = drop_known(articles, store, seen)
-            analysed = stages.analyse(articles, scorer_for(config), embedder_for(config), stats)
+            if articles:  # the model and the topics' detectors load on the first article
+                analysed = stages.analyse(articles, scorer_for(config), embedder_for(config), stats)
+                with stats.timed("store"):
+                    stages.record(analysed, config.topics, store, config, stats)
             with stats.timed("store"):
-                stages.record(analysed, config.topics, store, config, stats)
                 store.mark_seen((it.url, canonical_url(it.url)) for it in chunk)
                 store.note_fetches(
                     (a.canonical_url for a, problem in fetched if problem),

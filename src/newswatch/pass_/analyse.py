@@ -1,4 +1,10 @@
-"""Embed a chunk's passages in one encode call, then run every topic's detectors."""
+"""Encode what a chunk's decisions need in one call, then run every topic's detectors.
+
+Per article: its title + lead (passage 0) for story clustering; its other passages only
+when a configured topic's detector reads passage vectors and could match it; the texts
+the detectors encode themselves (the hybrid's gated candidate sentences). Each distinct
+text is encoded once per chunk (`Embedder.chunk_cache`).
+"""
 
 from __future__ import annotations
 
@@ -12,13 +18,12 @@ from newswatch.events import signature_text
 from newswatch.models import Article, Decision
 from newswatch.pass_.stats import PassStats
 from newswatch.scoring import TopicScorer
-from newswatch.stories import document_vector
 
 
 @dataclass(frozen=True)
 class Analysed:
     article: Article
-    vector: np.ndarray  # document vector for story clustering
+    vector: np.ndarray  # story vector: the title + lead (see stories.py)
     decisions: dict[str, Decision]
     # per matched topic: the embedding of headline + evidence sentence (event grouping)
     event_vectors: dict[str, np.ndarray] = field(default_factory=dict)
@@ -27,32 +32,33 @@ class Analysed:
 def analyse(
     articles: Sequence[Article], scorer: TopicScorer, embedder: Embedder, stats: PassStats
 ) -> list[Analysed]:
-    """Embed every passage of the batch in ONE encode call, then run every topic's detectors."""
+    """One encode call for everything the chunk's decisions need, then the detectors."""
     docs = scorer.documents([(a.canonical_url, a.title, a.text) for a in articles])
-    flat = [p for d in docs for p in d.passages]
-    with stats.timed("embed"):
-        matrix = embedder.encode(flat)
-    stats.passages_embedded += len(flat)
-    vectors, i = [], 0
-    for d in docs:
-        vectors.append(matrix[i : i + len(d.passages)])
-        i += len(d.passages)
-    with stats.timed("detect"):
-        decisions = scorer.score(docs, vectors)
-    # matches are rare: one more small encode call for their event signatures
-    keys = [
-        (i, t, signature_text(a, d))
-        for i, (a, dec) in enumerate(zip(articles, decisions, strict=True))
-        for t, d in dec.items()
-        if d.matched
-    ]
-    event_vecs: list[dict[str, np.ndarray]] = [{} for _ in articles]
-    if keys:
+    story_texts = [d.passages[0] for d in docs]
+    with embedder.chunk_cache() as cache:
         with stats.timed("embed"):
-            sig = embedder.encode([text for *_, text in keys])
-        for (i, t, _), v in zip(keys, sig, strict=True):
-            event_vecs[i][t] = np.asarray(v, dtype=np.float32)
+            embedder.encode(story_texts + scorer.texts_for(docs))
+            vectors = scorer.embed(docs)  # cached: no model call
+            story = embedder.encode(story_texts)
+        stats.passages_embedded += sum(len(v) for v in vectors)
+        with stats.timed("detect"):
+            decisions = scorer.score(docs, vectors)
+        # matches are rare: their event signatures in one more call (texts already
+        # encoded this chunk come from the cache)
+        keys = [
+            (i, t, signature_text(a, d))
+            for i, (a, dec) in enumerate(zip(articles, decisions, strict=True))
+            for t, d in dec.items()
+            if d.matched
+        ]
+        event_vecs: list[dict[str, np.ndarray]] = [{} for _ in articles]
+        if keys:
+            with stats.timed("embed"):
+                sig = embedder.encode([text for *_, text in keys])
+            for (i, t, _), v in zip(keys, sig, strict=True):
+                event_vecs[i][t] = np.asarray(v, dtype=np.float32)
+    stats.texts_encoded += cache.encoded
     return [
-        Analysed(a, document_vector(v), dec, ev)
-        for a, v, dec, ev in zip(articles, vectors, decisions, event_vecs, strict=True)
+        Analysed(a, v, d, ev)
+        for a, v, d, ev in zip(articles, story, decisions, event_vecs, strict=True)
     ]

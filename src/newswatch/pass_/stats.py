@@ -35,7 +35,8 @@ class PassStats:
     updated_articles: int = 0
     extraction_fallbacks: int = 0
     fetch_failures: int = 0
-    passages_embedded: int = 0
+    passages_embedded: int = 0  # passage vectors the detectors read
+    texts_encoded: int = 0  # distinct texts through the model (stories, passages, sentences)
     matches: int = 0
     alerts_queued: int = 0
     followups_queued: int = 0
