@@ -21,6 +21,8 @@ import pytest
 import requests
 from newsroom import SPORT, serve, visit_article, write_config
 
+from newswatch.local_prefect import die_with_parent
+
 pytestmark = pytest.mark.slow
 
 NEWSWATCH = str(Path(sys.executable).parent / "newswatch")
@@ -121,6 +123,7 @@ def test_serve_without_prefect_api_runs_on_schedule_and_leaves_nothing(
             stdout=fh,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: every process it starts is findable
+            preexec_fn=die_with_parent,  # a killed test run must not leave serve running
         )
     port = None
     try:
@@ -193,6 +196,7 @@ def test_run_now_and_the_local_prefect_server_dies_with_serve_even_on_kill_9(
             stdout=fh,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     try:
         ui = _wait_for(
