@@ -108,3 +108,18 @@ def test_the_flows_are_wiring_only():
         if line.strip()
     ]
     assert len(lines) <= 90, f"flows/ has {len(lines)} non-blank lines; move logic into the core"
+
+
+def test_every_package_on_disk_is_in_the_wheel():
+    """A subpackage missing from pyproject's list works in the editable install and is
+    silently absent from the real wheel (the Docker image)."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    on_disk = {"newswatch.detectors", "newswatch.flows"}
+    base = ROOT / "src"
+    for init in (base / "newswatch").rglob("__init__.py"):
+        on_disk.add(".".join(init.parent.relative_to(base).parts))
+    assert on_disk == listed
