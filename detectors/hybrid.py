@@ -20,7 +20,7 @@ the event's words at all. So:
    when someone else is ("the oil minister will meet the president").
    A *story frame* (`story_frame_floor`): the agent is a role-holder the story
    opens with (named in the headline or first sentence), the trip goes abroad
-   (`_abroad`: a country; a foreign city by a verb; wire copy's "here"), and it
+   (`rules.travel.abroad`: a country; a foreign city by a verb; wire copy's "here"), and it
    is not told as history ("last year",
    "in 1975", "once"): "Weizsaecker, on a four-day official visit to Argentina,
    said ..." in paragraph 5 of a story about him. The visit frames the story,
@@ -56,18 +56,19 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
 
 import numpy as np
-from pydantic import Field
 
 from newswatch.detectors.actors import ActorIndex, neutralise_titles
-from newswatch.detectors.base import Batch, Detector, DetectorOptions, Document
+from newswatch.detectors.base import Batch, Detector, Document
 from newswatch.detectors.classifier import FewShotModel
-from newswatch.detectors.frames import Frame, FrameReader, is_travel, told_as_history
+from newswatch.detectors.frames import Frame, FrameReader
+from newswatch.detectors.hybrid_options import HybridOptions
 from newswatch.detectors.lexical import Guards
 from newswatch.detectors.lexicon import PhraseSet
-from newswatch.detectors.places import countries_in, country_of, is_country, nationality_in
+from newswatch.detectors.places import countries_in, country_of
+from newswatch.detectors.rules.measures import own_measure
+from newswatch.detectors.rules.travel import abroad, domestic, home_country, story_frame
 from newswatch.detectors.semantic import SemanticDetector
 from newswatch.models import Decision, Evidence
 from newswatch.passages import normalise_ws, sentences
@@ -83,79 +84,6 @@ def actors_of(doc: Document, known: tuple[str, ...] = ()) -> ActorIndex:
     return _actors(doc.title, doc.text, known)
 
 
-def _story_frame(frame: Frame, protagonists: list[str], actors: ActorIndex, opening: str) -> bool:
-    """A role-holder the story opens with travels to another country, now."""
-    return bool(
-        frame.role
-        and frame.place
-        and not frame.background
-        and any(re.search(rf"\b{re.escape(n)}\b", frame.agent) for n in protagonists)
-        and _abroad(frame, actors, opening)
-    )
-
-
-def _abroad(frame: Frame, actors: ActorIndex, opening: str) -> bool:
-    """The destination is a country; or, for a traveller whose nationality the story
-    gives, a city of another country reached by a verb ("Ruto, who arrived in Kampala");
-    or "here", the dateline's place, which wire copy strips: the opening names it
-    ("motorcade to La Paz"), so a country the opening names besides home counts.
-
-    A noun trip to a city is not enough: "Thatcher's successful trip to Moscow",
-    recalled in a story about elections, reads like a current trip (measured: one
-    false positive on the dev sets).
-    """
-    if is_country(frame.place):
-        return True
-    home = _home(frame, actors)
-    if not home:
-        return False
-    if frame.place == "here":
-        return bool(countries_in(opening) - {home})
-    there = country_of(frame.place) if frame.verbal else None
-    return there is not None and there != home
-
-
-def _home(frame: Frame, actors: ActorIndex) -> str | None:
-    """The traveller's country, when the sentence or the story's introduction says it."""
-    return nationality_in(frame.agent) or nationality_in(actors.origin_of(frame.agent))
-
-
-def _domestic(frame: Frame, actors: ActorIndex, opening: str) -> bool:
-    """A role-holder travels, and every place the sentence names is in their own country.
-
-    "Ukrainian President Zelensky visited troops near Kharkiv", "Biden toured a
-    factory in Ohio": a leader at home; "began a visit here" when the opening names
-    only home. A named place we cannot locate, or an unknown nationality: not
-    domestic. Other proper nouns count when they are known places (the recogniser
-    misses some: "flood-hit Mombasa").
-    """
-    if not (frame.role and is_travel(frame.trigger)):
-        return False
-    home = _home(frame, actors)
-    if frame.place == "here":
-        return home is not None and countries_in(opening) == {home}
-    places = [*frame.where, *(n for n in frame.names if country_of(n))]
-    if not places:
-        return False
-    return home is not None and all(country_of(p) == home for p in places)
-
-
-_RECALLED = re.compile(r"(?i)\b(?:already|previously|in the past)\b")
-
-
-def _own_measure(sentence: str, parties: set[str], event: PhraseSet) -> bool:
-    """The sentence is about the opening's dispute: it names no country outside
-    `parties` (those the opening names), and the clause with the event word is not
-    background ("has already used sanctions", "previously sanctioned", "since 2022").
-
-    Countries and nationalities only: a city is mostly where something was said.
-    """
-    for clause in re.split(r"[,;:]|\bbut\b", sentence):
-        if event.occurs_in(clause) and (told_as_history(clause) or _RECALLED.search(clause)):
-            return False
-    return countries_in(sentence, cities=False) <= parties
-
-
 def _why_central(
     story: bool, in_lead: bool, said: list[str], central: float, n: int, recurs_at: int
 ) -> str:
@@ -169,57 +97,6 @@ def _why_central(
     if central < 1:
         return f"passing mention: {n} sentence(s), none in the lead (scaled down)"
     return f"recurs: {n} sentences" if n >= recurs_at else "the headline is about the topic"
-
-
-def _opt(default: object, description: str, **bounds: float) -> Any:
-    return Field(default, description=description, **bounds)
-
-
-class HybridOptions(DetectorOptions):
-    """`detector_options.hybrid`; every option is optional (see docs/topics.md)."""
-
-    C: float = _opt(4.0, "Inverse regularisation of the few-shot classifier.", gt=0)
-    weight: float = _opt(
-        0.7, "Blend: weight of the classifier's P(topic) against example similarity.", ge=0, le=1
-    )
-    sim_low: float = _opt(0.2, "Example similarity mapped to 0 in the blend.")
-    sim_high: float = _opt(0.7, "Example similarity mapped to 1 in the blend.")
-    lead_bonus: float = _opt(0.2, "Added to a candidate sentence in the headline or lead.")
-    lead_sentences: int = _opt(3, "How many sentences (after the headline) are the lead.", ge=0)
-    central_count: int = _opt(
-        3, "Candidate sentences off the lead that make the event central.", ge=1
-    )
-    off_lead_floor: float = _opt(
-        0.7, "Scale of a passing mention (no candidate in the lead, few elsewhere).", ge=0, le=1
-    )
-    repeat_bonus: float = _opt(0.0, "Added per further candidate sentence.", ge=0)
-    max_repeat: int = _opt(3, "Cap on the candidates counted by repeat_bonus.", ge=0)
-    headline_centrality: bool = _opt(
-        False, "The headline's classifier score counts as centrality and lead weight."
-    )
-    frame_bonus: float = _opt(
-        0.0, "Added when an entity role does the event word (twice when a role meets a role).",
-        ge=0,
-    )  # fmt: skip
-    frame_penalty: float = _opt(0.0, "Subtracted when someone else does the event word.", ge=0)
-    story_frame_floor: float = _opt(
-        0.0,
-        "Minimum base score when the story's own role-holder travels abroad (counts as lead).",
-        ge=0,
-        le=1,
-    )
-    domestic_penalty: float = _opt(
-        0.0, "Subtracted when a role-holder travels only within their own country.", ge=0
-    )
-    central_any: list[str] = _opt(
-        [], "Phrases that, in the opening, make later sentences about the same parties central."
-    )
-    opening_sentences: int = _opt(
-        1, "Sentences after the headline read as the opening (for central_any).", ge=0
-    )
-    opening_floor: float = _opt(
-        0.0, "Minimum base score of a sentence central_any makes central.", ge=0, le=1
-    )
 
 
 class HybridDetector(Detector):
@@ -379,7 +256,7 @@ class HybridDetector(Detector):
         parties = countries_in(story_opening)  # the countries the opening names
         return np.array(
             [
-                n > self.opening_sentences and _own_measure(s, parties, self.guards.require)
+                n > self.opening_sentences and own_measure(s, parties, self.guards.require)
                 for _, n, s, _ in cand
             ],
             dtype=bool,
@@ -398,14 +275,14 @@ class HybridDetector(Detector):
                 base[j] += self.frame_bonus
             elif any(f.agent for f in fs):
                 base[j] -= self.frame_penalty
-            if self.domestic_penalty and any(_domestic(f, actors, opening) for f in fs):
+            if self.domestic_penalty and any(domestic(f, actors, opening) for f in fs):
                 base[j] -= self.domestic_penalty  # a leader touring at home
         story = np.zeros(len(base), dtype=bool)
         heroes = self._protagonists(actors, opening) if self.story_frame_floor and frames else []
         if heroes:
             # the event frames the whole story, wherever the sentence stands
             story = np.array(
-                [any(_story_frame(f, heroes, actors, opening) for f in fs) for fs in frames],
+                [any(story_frame(f, heroes, actors, opening) for f in fs) for fs in frames],
                 dtype=bool,
             )
             base = np.where(story, np.maximum(base, self.story_frame_floor), base)
@@ -431,7 +308,7 @@ class HybridDetector(Detector):
         for f in frames:
             if f.place and (c := country_of(f.place)):
                 codes.add(c)
-            if f.agent and (home := _home(f, actors)):
+            if f.agent and (home := home_country(f, actors)):
                 codes.add(home)
         return tuple(sorted(codes))
 
@@ -500,7 +377,7 @@ class HybridDetector(Detector):
             ),
             "abroad": float(
                 any(
-                    f.role and not f.background and _abroad(f, actors, opening)
+                    f.role and not f.background and abroad(f, actors, opening)
                     for fs in frames
                     for f in fs
                 )
@@ -510,7 +387,7 @@ class HybridDetector(Detector):
             "mutual": float(any(f.mutual for fs in frames for f in fs)) if frames else 0.0,
             "background": float(any(f.background for fs in frames for f in fs)) if frames else 0.0,
             "domestic": float(
-                any(_domestic(f, actors, opening) for fs in frames for f in fs) if frames else 0.0
+                any(domestic(f, actors, opening) for fs in frames for f in fs) if frames else 0.0
             ),
         }
         decision = Decision(

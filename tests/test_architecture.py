@@ -118,8 +118,10 @@ def test_every_package_on_disk_is_in_the_wheel():
     listed = set(
         tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
     )
-    on_disk = {"newswatch.detectors", "newswatch.flows"}
-    base = ROOT / "src"
-    for init in (base / "newswatch").rglob("__init__.py"):
-        on_disk.add(".".join(init.parent.relative_to(base).parts))
+    on_disk = set()
+    for base, prefix in ((ROOT / "src" / "newswatch", ("newswatch",)),
+                         (ROOT / "detectors", ("newswatch", "detectors")),
+                         (ROOT / "flows", ("newswatch", "flows"))):  # fmt: skip
+        for init in base.rglob("__init__.py"):
+            on_disk.add(".".join(prefix + init.parent.relative_to(base).parts))
     assert on_disk == listed

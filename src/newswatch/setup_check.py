@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from newswatch.schema import Config
 from newswatch.store import Store, StoreUnavailable
 
-TEMPORARY_API = "none set: `serve` starts a local Prefect server; `run` runs the pass without Prefect"
+TEMPORARY_API = (
+    "none set: `serve` starts a local Prefect server; `run` runs the pass without Prefect"
+)
 
 
 @dataclass(frozen=True)

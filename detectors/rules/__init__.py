@@ -1,0 +1,1 @@
+"""Topic-specific English rule sets, one file per family, each with golden tests."""
