@@ -2,71 +2,28 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-# Prefect's default (20 s) is too short for a first ephemeral start on a busy 2-core
-# machine: `make run` on a fresh clone failed with "Timed out ... ephemeral Prefect API"
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+import typer
 
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
-
-from newswatch.cli_labels import register as register_label_commands  # noqa: E402
-from newswatch.config import load_config  # noqa: E402
-from newswatch.schema import Config, ConfigError  # noqa: E402
+from newswatch.cli_common import ConfigDir, err, load_or_exit, load_with_store, out
+from newswatch.cli_labels import register as register_label_commands
+from newswatch.cli_quality import register as register_quality_commands
+from newswatch.schema import Config
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="newswatch: watch news sources for the events you care about, alert Slack once.",
 )
-err = Console(stderr=True, soft_wrap=True)
-out = Console()
-
-ConfigDir = Annotated[
-    Optional[Path],  # noqa: UP045 - typer needs Optional here
-    typer.Option(
-        "--config-dir",
-        "-c",
-        help="Config directory (default: $NEWSWATCH_CONFIG_DIR, then ./config).",
-        show_default=False,
-    ),
-]
 
 Shard = Annotated[
     Optional[str],  # noqa: UP045 - typer needs Optional here
     typer.Option(help="Only shard i/n of the sources (e.g. 0/3): one worker per shard."),
 ]
-
-
-def _load(config_dir: Path | None) -> Config:
-    try:
-        return load_config(config_dir)
-    except ConfigError as exc:
-        err.print(f"[bold red]config has {len(exc.problems)} problem(s):[/]")
-        for p in exc.problems:
-            err.print(f"  - {p}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
-
-
-def _load_with_store(config_dir: Path | None) -> Config:
-    """The config, then the store opened once: a bad store URL is one line and exit 2,
-    before any Prefect server, model load or source poll."""
-    from newswatch.setup_check import check_store
-
-    cfg = _load(config_dir)
-    finding = check_store(cfg)
-    if not finding.ok:
-        err.print(finding.line, markup=False, highlight=False)
-        raise typer.Exit(2)
-    return cfg
 
 
 @app.command()
@@ -75,7 +32,7 @@ def check(config_dir: ConfigDir = None) -> None:
     from newswatch.setup_check import check_prefect, check_slack, check_store
     from newswatch.topic_advice import advice
 
-    cfg = _load(config_dir)
+    cfg = load_or_exit(config_dir)
     if not cfg.topics:
         err.print(
             "[yellow]warning[/]: no enabled topic: a pass polls the sources but fetches, scores "
@@ -122,7 +79,7 @@ def run(
     runs as plain Python (Prefect would otherwise start a temporary API server for this
     process, 6-13 s, that nobody reads afterwards).
     """
-    cfg = _load_with_store(config_dir)
+    cfg = load_with_store(config_dir)
     _check_shard(cfg, shard)
     from newswatch.reaper import start_reaper
 
@@ -217,147 +174,12 @@ def demo(
     run_demo(out, keep=keep)
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                err.print(f"{path}:{n}: not valid JSON: {exc.msg}")
-                raise typer.Exit(2) from None
-            if not isinstance(rows[-1], dict) or "id" not in rows[-1]:
-                err.print(f"{path}:{n}: each line needs an object with an 'id'")
-                raise typer.Exit(2)
-    return rows
-
-
-@app.command()
-def score(
-    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL of {id, title, text}.")],
-    output: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--output", "-o", help="Write results here (default stdout)."),
-    ] = None,
-    config_dir: ConfigDir = None,
-    batch_size: Annotated[int, typer.Option(help="Articles per batch.")] = 256,
-) -> None:
-    """Score articles against every topic exactly as `run` would decide."""
-    from newswatch.scoring_cli import score_rows
-
-    cfg = _load(config_dir)
-    rows = _read_jsonl(input)
-    fh = output.open("w", encoding="utf-8") if output else sys.stdout
-    try:
-        for result in score_rows(cfg, rows, batch_size=batch_size, console=err):
-            fh.write(json.dumps(result, ensure_ascii=False) + "\n")
-    finally:
-        if output:
-            fh.close()
-
-
-@app.command("eval")
-def eval_(
-    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL of {id, title, text}.")],
-    labels: Annotated[
-        Path, typer.Option("--labels", "-l", help='JSONL of {"id", "<topic>": 0|1|2}.')
-    ],
-    config_dir: ConfigDir = None,
-    plot: Annotated[Path, typer.Option(help="PNG with score distributions and PR curves.")] = Path(
-        "eval.png"
-    ),
-    show_errors: Annotated[int, typer.Option(help="Errors listed per topic.")] = 20,
-) -> None:
-    """Precision, recall and F1 per topic against labels (2 = borderline, not scored)."""
-    from newswatch.evaluation import evaluate, plot_eval, print_eval
-
-    cfg = _load(config_dir)
-    rows = _read_jsonl(input)
-    label_rows = _read_jsonl(labels)
-    result = evaluate(cfg, rows, label_rows, console=err)
-    print_eval(result, out, show_errors=show_errors)
-    plot_eval(result, plot)
-    out.print(f"plot written to {plot}")
-
-
-@app.command()
-def train(
-    topic: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--topic", "-t", help="Only this topic (default: every `learned` topic)."),
-    ] = None,
-    input: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--input", "-i", help="JSONL of {id, title, text} the --labels judge."),
-    ] = None,
-    labels: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option("--labels", "-l", help='JSONL of {"id", "<topic>": 0|1|2}, as for eval.'),
-    ] = None,
-    config_dir: ConfigDir = None,
-    plot: Annotated[
-        Optional[Path],  # noqa: UP045
-        typer.Option(help="PNG: out-of-fold precision-recall and learning curve per topic."),
-    ] = None,
-) -> None:
-    """Fit each `learned` topic from its labels; threshold and figures by cross-validation."""
-    from newswatch.train_cli import run_train
-
-    if (input is None) != (labels is None):
-        err.print("give --input and --labels together")
-        raise typer.Exit(2)
-    cfg = _load(config_dir)
-    rows = _read_jsonl(input) if input else []
-    label_rows = _read_jsonl(labels) if labels else []
-    try:
-        run_train(cfg, out, topic_id=topic, rows=rows, label_rows=label_rows, plot=plot)
-    except ValueError as exc:
-        err.print(str(exc), highlight=False)
-        raise typer.Exit(2) from None
-
-
-@app.command()
-def explain(
-    url: Annotated[Optional[str], typer.Option(help="Fetch and explain this page.")] = None,  # noqa: UP045
-    file: Annotated[Optional[Path], typer.Option(help="Explain a saved HTML page.")] = None,  # noqa: UP045
-    text: Annotated[Optional[str], typer.Option(help="Explain this text.")] = None,  # noqa: UP045
-    config_dir: ConfigDir = None,
-) -> None:
-    """Per topic: the score, the passage and example that drove it, and which guard fired."""
-    from newswatch.explain import explain_article, load_for_explain
-
-    if sum(x is not None for x in (url, file, text)) != 1:
-        err.print("give exactly one of --url, --file or --text")
-        raise typer.Exit(2)
-    cfg = _load(config_dir)
-    try:
-        title, body = load_for_explain(cfg, url=url, file=file, text=text)
-    except Exception as exc:
-        err.print(f"cannot read input: {exc}")
-        raise typer.Exit(1) from None
-    explain_article(cfg, title, body, out)
-
-
-@app.command()
-def backtest(
-    since: Annotated[str, typer.Option(help="Window: 7d, 24h, 30m or an ISO date.")] = "7d",
-    config_dir: ConfigDir = None,
-) -> None:
-    """Re-score stored articles with the current topics; show what would alert and what changed."""
-    from newswatch.backtest import run_backtest
-
-    cfg = _load_with_store(config_dir)
-    run_backtest(cfg, since, out)
-
-
 @app.command()
 def sources(config_dir: ConfigDir = None) -> None:
     """List the configured sources with their health (last success, failures, items)."""
     from newswatch.status import print_sources
 
-    cfg = _load_with_store(config_dir)
+    cfg = load_with_store(config_dir)
     print_sources(cfg, out)
 
 
@@ -366,7 +188,7 @@ def status(config_dir: ConfigDir = None) -> None:
     """The last passes, the pending outbox and source health."""
     from newswatch.status import print_status
 
-    cfg = _load_with_store(config_dir)
+    cfg = load_with_store(config_dir)
     print_status(cfg, out)
 
 
@@ -386,7 +208,7 @@ def serve(
     from newswatch.service import schedule_kwargs
     from newswatch.service import serve as serve_deployments
 
-    cfg = _load_with_store(config_dir)
+    cfg = load_with_store(config_dir)
     _check_shard(cfg, shard)
     from newswatch.reaper import start_reaper
 
@@ -434,7 +256,7 @@ def outbox(ctx: typer.Context, config_dir: ConfigDir = None, topic: Topic = None
         return
     from newswatch.outbox_cli import print_outbox
 
-    print_outbox(_load(config_dir), out, topic=topic)
+    print_outbox(load_or_exit(config_dir), out, topic=topic)
 
 
 @outbox_app.command("retry")
@@ -449,7 +271,7 @@ def outbox_retry(
     """Put failed and expired alerts back in the queue for the next pass."""
     from newswatch.outbox_cli import retry_outbox
 
-    retry_outbox(_load(config_dir), out, topic=topic, alert_id=id)
+    retry_outbox(load_or_exit(config_dir), out, topic=topic, alert_id=id)
 
 
 @app.command()
@@ -458,7 +280,7 @@ def health(config_dir: ConfigDir = None) -> None:
     from newswatch.health_report import health_report_text
     from newswatch.store import Store
 
-    cfg = _load_with_store(config_dir)
+    cfg = load_with_store(config_dir)
     store = Store(cfg.settings.store.url)
     try:
         out.print(health_report_text(cfg, store), highlight=False)
@@ -466,6 +288,7 @@ def health(config_dir: ConfigDir = None) -> None:
         store.close()
 
 
+register_quality_commands(app)  # score, eval, train, explain, backtest: newswatch.cli_quality
 register_label_commands(app)  # `label` and `labels` live in newswatch.cli_labels
 
 

@@ -13,35 +13,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from newswatch.config import load_config
-from newswatch.schema import Config, ConfigError, Topic
+from newswatch.cli_common import ConfigDir, err, load_or_exit, out
+from newswatch.schema import Config, Topic
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console()
-
-ConfigDir = Annotated[
-    Optional[Path],  # noqa: UP045 - typer needs Optional here
-    typer.Option(
-        "--config-dir",
-        "-c",
-        help="Config directory (default: $NEWSWATCH_CONFIG_DIR, then ./config).",
-        show_default=False,
-    ),
-]
 TopicOpt = Annotated[Optional[str], typer.Option("--topic", "-t", help="Topic id.")]  # noqa: UP045
-
-
-def _load(config_dir: Path | None) -> Config:
-    try:
-        return load_config(config_dir)
-    except ConfigError as exc:
-        err.print(f"[bold red]config has {len(exc.problems)} problem(s):[/]")
-        for p in exc.problems:
-            err.print(f"  - {p}", markup=False, highlight=False)
-        raise typer.Exit(2) from None
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -102,7 +79,7 @@ def label(
     modes = [input is not None or labels is not None, url is not None, review]
     if sum(modes) != 1:
         raise _fail("give one of: --input with --labels, --url, or --review")
-    cfg = _load(config_dir)
+    cfg = load_or_exit(config_dir)
     who = who or default_who()
     from newswatch.store import Store
 
@@ -194,7 +171,7 @@ def labels_cmd(
     from newswatch.labels.files import export_labels
     from newswatch.store import Store
 
-    cfg = _load(config_dir)
+    cfg = load_or_exit(config_dir)
     if topic is not None:
         _topic(cfg, topic, "--topic")
     store = Store(cfg.settings.store.url)
