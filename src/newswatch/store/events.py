@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from newswatch.clock import utcnow
 from newswatch.keys import alert_id
 from newswatch.store.base import StoreBase, _aware, _insert_ignore, joined
+from newswatch.store.outbox import OutboxInsert, insert_outbox_row
 from newswatch.store.tables import alerts, event_alerts, event_members, events
 
 
@@ -140,23 +141,8 @@ class EventStore(StoreBase):
                     )
                 )  # fmt: skip
             payload = {**payload, "event_id": event_id, "development": development}
-            if not _insert_ignore(
-                conn,
-                alerts,
-                id=aid,
-                topic_id=topic_id,
-                story_id=story_id,
-                article_url=article_url,
-                kind=kind,
-                lead_alert_id=lead,
-                channel=channel,
-                delivery=delivery,
-                status="pending",
-                score=score,
-                payload=payload,
-                attempts=0,
-                created_at=now,
-            ):
+            row = OutboxInsert(aid, topic_id, story_id, article_url, kind, lead, channel, delivery)
+            if not insert_outbox_row(conn, row, score, payload, now):
                 return None
             conn.execute(
                 event_members.insert().values(

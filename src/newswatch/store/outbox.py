@@ -62,6 +62,43 @@ def _claimed_by(token: str | None):
     return alerts.c.claimed_by.is_(None) if token is None else alerts.c.claimed_by == token
 
 
+@dataclass(frozen=True)
+class OutboxInsert:
+    """The identity of a new outbox row (what the lead/follow-up decision produced)."""
+
+    id: str
+    topic_id: str
+    story_id: str
+    article_url: str
+    kind: str  # lead | followup
+    lead_alert_id: str | None
+    channel: str
+    delivery: str
+
+
+def insert_outbox_row(
+    conn: Connection, row: OutboxInsert, score: float, payload: dict, now: datetime
+) -> bool:
+    """Queue one alert; False when a concurrent twin already did (the caller backs off)."""
+    return _insert_ignore(
+        conn,
+        alerts,
+        id=row.id,
+        topic_id=row.topic_id,
+        story_id=row.story_id,
+        article_url=row.article_url,
+        kind=row.kind,
+        lead_alert_id=row.lead_alert_id,
+        channel=row.channel,
+        delivery=row.delivery,
+        status="pending",
+        score=score,
+        payload=payload,
+        attempts=0,
+        created_at=now,
+    )
+
+
 class OutboxStore(StoreBase):
     def enqueue_alert(
         self,
@@ -100,23 +137,8 @@ class OutboxStore(StoreBase):
                         )
                     )
                 ).scalar()
-            if not _insert_ignore(
-                conn,
-                alerts,
-                id=aid,
-                topic_id=topic_id,
-                story_id=story_id,
-                article_url=article_url,
-                kind=kind,
-                lead_alert_id=lead,
-                channel=channel,
-                delivery=delivery,
-                status="pending",
-                score=score,
-                payload=payload,
-                attempts=0,
-                created_at=now,
-            ):
+            row = OutboxInsert(aid, topic_id, story_id, article_url, kind, lead, channel, delivery)
+            if not insert_outbox_row(conn, row, score, payload, now):
                 return None
         return aid, kind
 
