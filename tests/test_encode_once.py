@@ -63,9 +63,12 @@ def test_a_chunk_is_one_model_call_reading_each_text_once_with_the_same_decision
     finally:
         del embedder.model.encode
 
-    assert len(calls) == 1  # stories, passages and the detectors' sentences: one call
-    [texts] = calls
-    assert len(texts) == len(set(texts)) == stats.texts_encoded
+    # stories, passages and the detectors' sentences: one call; then, only when something
+    # matched, one more for the matches' event signatures (headline + evidence sentence)
+    texts, *signature_calls = calls
+    assert len(signature_calls) == 1 and len(signature_calls[0]) <= len(articles)
+    every = [t for call in calls for t in call]
+    assert len(every) == len(set(every)) == stats.texts_encoded  # no text read twice
     docs = scorer.documents([(a.canonical_url, a.title, a.text) for a in articles])
     assert {d.passages[0] for d in docs} <= set(texts)  # one story text per article
     assert stats.passages_embedded == 0  # hybrid topics read no passage vectors

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -113,21 +112,10 @@ def run(
 
 
 def prefect_api_configured() -> bool:
-    """PREFECT_API_URL set in the environment or in the active Prefect profile (read from
-    the profiles file: importing Prefect's settings costs seconds)."""
-    if os.environ.get("PREFECT_API_URL"):
-        return True
-    import tomllib
+    """A Prefect API is configured (environment or active profile): `run` is then a flow."""
+    from newswatch.setup_check import configured_prefect_api
 
-    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
-    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return False
-    active = os.environ.get("PREFECT_PROFILE") or data.get("active", "ephemeral")
-    profile = (data.get("profiles") or {}).get(active) or {}
-    return bool(profile.get("PREFECT_API_URL"))
+    return configured_prefect_api() is not None
 
 
 def _check_shard(cfg: Config, shard: str | None) -> None:

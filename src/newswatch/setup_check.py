@@ -7,7 +7,9 @@ problem from one command instead of one per failed pass.
 from __future__ import annotations
 
 import os
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 from newswatch.schema import Config
 from newswatch.store import Store, StoreUnavailable
@@ -73,6 +75,25 @@ def prefect_api() -> str | None:
     return str(url) if url else None
 
 
+def configured_prefect_api() -> str | None:
+    """PREFECT_API_URL from the environment or the active Prefect profile, else None.
+
+    Read from the profiles file: importing Prefect's settings costs seconds, and inside a
+    Prefect context they would name that context's server, not what a command will use.
+    """
+    if url := os.environ.get("PREFECT_API_URL"):
+        return url
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = os.environ.get("PREFECT_PROFILE") or data.get("active", "ephemeral")
+    profile = (data.get("profiles") or {}).get(active) or {}
+    return str(profile["PREFECT_API_URL"]) if profile.get("PREFECT_API_URL") else None
+
+
 def check_prefect() -> Finding:
-    api = prefect_api()
+    api = configured_prefect_api()
     return Finding("prefect", True, f"prefect API: {api or TEMPORARY_API}")
