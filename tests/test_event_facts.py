@@ -47,3 +47,18 @@ def test_the_shipped_rule_keeps_different_leaders_and_a_later_trip_apart():
     assert rule.assign(modi_march, w, "s3", [Member("e-modi", "s2", modi, v)])[0] is None
     same = EventFacts(("Kim",), ("KP", "RU"), "planned", JAN_28, JAN_28)
     assert rule.assign(same, w, "s4", [Member("e-kim", "s1", kim, v)])[0] == "e-kim"
+
+
+def test_an_implausible_publication_date_falls_back_to_the_fetch_time():
+    from newswatch.events import facts_of
+    from newswatch.models import Article, Decision, Evidence
+
+    now = datetime(2026, 12, 2, tzinfo=UTC)
+    fetched = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    decision = Decision(0.9, True, Evidence("President Ruto arrived in Kampala on Monday."))
+    for claimed in (datetime(1, 1, 1), datetime(9999, 12, 31, tzinfo=UTC)):
+        article = Article("u", "u", "s", "Ruto in Kampala", "", claimed, fetched_at=fetched)
+        assert facts_of(article, decision, now=now).at == fetched
+    real = datetime(1987, 4, 17, tzinfo=UTC)  # the Reuters corpus: old but plausible
+    article = Article("u", "u", "s", "Ruto in Kampala", "", real, fetched_at=fetched)
+    assert facts_of(article, decision, now=now).at == real

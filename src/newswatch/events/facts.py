@@ -153,11 +153,22 @@ def signature_text(article: Article, decision: Decision) -> str:
     return f"{article.title}. {decision.evidence.text}".strip(". ")
 
 
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    return dt.replace(tzinfo=UTC) if dt is not None and dt.tzinfo is None else dt
+
+
 def facts_of(article: Article, decision: Decision, now: datetime | None = None) -> EventFacts:
+    """The write-up's event facts. Its time is the publication date unless that is
+    implausible (pages claim year 1 or 9999; the event window would overflow), then
+    when it was fetched, then now."""
     ev = decision.evidence
-    at = article.published or article.fetched_at or now or datetime.now(UTC)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
+    clock = _aware(now) or datetime.now(UTC)
+    latest = clock + timedelta(days=2)
+    candidates = (_aware(article.published), _aware(article.fetched_at))
+    at = next((d for d in candidates if d is not None and _EARLIEST <= d <= latest), clock)
     text = f"{article.title}. {ev.text}"
     return EventFacts(
         actors=tuple(ev.actors),
